@@ -1,0 +1,134 @@
+using System.Globalization;
+
+namespace OssPresign;
+
+/// <summary>
+/// An object operation that can be presigned. Each subtype only says what it contributes (method, headers, query
+/// parameters); <see cref="OssClient.PresignAsync"/> is the one code path that signs them all.
+/// </summary>
+public abstract class OssObjectRequest
+{
+    private protected OssObjectRequest()
+    {
+    }
+
+    /// <summary>The bucket name: 3-63 characters of <c>[a-z0-9-]</c>, not starting or ending with <c>-</c>.</summary>
+    public required string Bucket { get; init; }
+
+    /// <summary>The object key: 1-1023 UTF-8 bytes, any characters.</summary>
+    public required string Key { get; init; }
+
+    /// <summary>Any other request headers. Content-Type, Content-MD5 and <c>x-oss-*</c> ones are signed.</summary>
+    public IDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Any other query parameters, all signed. An empty value is a key-only parameter.</summary>
+    public IDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The HTTP method of the operation.</summary>
+    internal abstract string Method { get; }
+
+    /// <summary>Adds the operation's own headers and parameters (OSS-V4.md §2).</summary>
+    internal abstract void Contribute(RequestParts parts);
+}
+
+/// <summary>The headers and query parameters of a request being presigned, in the order they were added.</summary>
+internal sealed class RequestParts
+{
+    public List<KeyValuePair<string, string>> Headers { get; } = [];
+
+    public List<KeyValuePair<string, string>> Parameters { get; } = [];
+
+    public void Header(string name, string? value)
+    {
+        if (value is not null)
+        {
+            Headers.Add(new(name, value));
+        }
+    }
+
+    public void Header(string name, long? value) => Header(name, value?.ToString(CultureInfo.InvariantCulture));
+
+    public void Header(string name, bool? value) => Header(name, value is null ? null : value.Value ? "true" : "false");
+
+    public void Header(string name, DateTimeOffset? value) => Header(name, value?.UtcDateTime.ToString("R", CultureInfo.InvariantCulture));
+
+    public void Parameter(string name, string? value)
+    {
+        if (value is not null)
+        {
+            Parameters.Add(new(name, value));
+        }
+    }
+}
+
+/// <summary>Properties shared by the two requests that create an object: PutObject and InitiateMultipartUpload.</summary>
+public abstract class OssObjectWriteRequest : OssObjectRequest
+{
+    private protected OssObjectWriteRequest()
+    {
+    }
+
+    /// <summary>Content-Type, signed: the uploader must send exactly this value.</summary>
+    public string? ContentType { get; init; }
+
+    /// <summary>Cache-Control stored with the object.</summary>
+    public string? CacheControl { get; init; }
+
+    /// <summary>Content-Disposition stored with the object.</summary>
+    public string? ContentDisposition { get; init; }
+
+    /// <summary>Content-Encoding stored with the object.</summary>
+    public string? ContentEncoding { get; init; }
+
+    /// <summary>Expires stored with the object (an HTTP date).</summary>
+    public string? Expires { get; init; }
+
+    /// <summary><c>x-oss-forbid-overwrite</c>: refuse to replace an existing object.</summary>
+    public bool? ForbidOverwrite { get; init; }
+
+    /// <summary><c>x-oss-object-acl</c>: private, public-read, public-read-write or default.</summary>
+    public string? ObjectAcl { get; init; }
+
+    /// <summary><c>x-oss-storage-class</c>: Standard, IA, Archive, ColdArchive, DeepColdArchive.</summary>
+    public string? StorageClass { get; init; }
+
+    /// <summary><c>x-oss-server-side-encryption</c>: AES256, KMS or SM4.</summary>
+    public string? ServerSideEncryption { get; init; }
+
+    /// <summary><c>x-oss-server-side-data-encryption</c>.</summary>
+    public string? ServerSideDataEncryption { get; init; }
+
+    /// <summary><c>x-oss-server-side-encryption-key-id</c>.</summary>
+    public string? ServerSideEncryptionKeyId { get; init; }
+
+    /// <summary>User metadata, sent as <c>x-oss-meta-NAME</c> headers and signed.</summary>
+    public IDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary><c>x-oss-tagging</c>: URL-encoded <c>k1=v1&amp;k2=v2</c>.</summary>
+    public string? Tagging { get; init; }
+
+    /// <summary><c>x-oss-request-payer</c>: <c>requester</c> when the requester pays.</summary>
+    public string? RequestPayer { get; init; }
+
+    internal override void Contribute(RequestParts parts)
+    {
+        parts.Header("Cache-Control", CacheControl);
+        parts.Header("Content-Disposition", ContentDisposition);
+        parts.Header("Content-Encoding", ContentEncoding);
+        parts.Header("Content-Type", ContentType);
+        parts.Header("Expires", Expires);
+        parts.Header("x-oss-forbid-overwrite", ForbidOverwrite);
+        parts.Header("x-oss-server-side-encryption", ServerSideEncryption);
+        parts.Header("x-oss-server-side-data-encryption", ServerSideDataEncryption);
+        parts.Header("x-oss-server-side-encryption-key-id", ServerSideEncryptionKeyId);
+        parts.Header("x-oss-object-acl", ObjectAcl);
+        parts.Header("x-oss-storage-class", StorageClass);
+        foreach (var (name, value) in Metadata)
+        {
+            parts.Header(name.StartsWith("x-oss-meta-", StringComparison.OrdinalIgnoreCase) ? name : "x-oss-meta-" + name, value);
+        }
+
+        parts.Header("x-oss-tagging", Tagging);
+        parts.Header("x-oss-request-payer", RequestPayer);
+    }
+}

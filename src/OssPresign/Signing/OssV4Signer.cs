@@ -1,0 +1,148 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace OssPresign.Signing;
+
+/// <summary>
+/// String to sign, signing key and signature of OSS Signature V4 (OSS-V4.md §1.10, §1.11). Pure functions of their
+/// inputs; the signing key is cached per (secret, date, region, product).
+/// </summary>
+public static class OssV4Signer
+{
+    private const int MaxCachedKeys = 1024;
+    private static readonly ConcurrentDictionary<(string Secret, string Date, string Region, string Product), byte[]> SigningKeys = new();
+
+    /// <summary>
+    /// The string to sign: algorithm, datetime, scope and the hex SHA-256 of the canonical request, joined by LF.
+    /// </summary>
+    /// <param name="request">The canonical request.</param>
+    /// <param name="signingTime">The signing time (<c>x-oss-date</c>).</param>
+    /// <param name="credential">The credential whose scope is line 3.</param>
+    /// <returns>The four-line string to sign.</returns>
+    public static string BuildStringToSign(CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(credential);
+        var builder = new PooledCharBuilder(160);
+        try
+        {
+            WriteStringToSign(ref builder, request, signingTime, credential);
+            return builder.ToString();
+        }
+        finally
+        {
+            builder.Dispose();
+        }
+    }
+
+    /// <summary>Computes the lower-case hex signature (64 chars) of a canonical request.</summary>
+    /// <param name="request">The canonical request.</param>
+    /// <param name="signingTime">The signing time (<c>x-oss-date</c>).</param>
+    /// <param name="credential">The credential whose scope is signed and whose date, region and product derive the key.</param>
+    /// <param name="accessKeySecret">The access key secret.</param>
+    /// <returns>The signature.</returns>
+    public static string ComputeSignature(CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentException.ThrowIfNullOrEmpty(accessKeySecret);
+
+        var key = GetSigningKey(accessKeySecret, credential.Date, credential.Region, credential.Product);
+        var builder = new PooledCharBuilder(160);
+        try
+        {
+            WriteStringToSign(ref builder, request, signingTime, credential);
+            Span<byte> utf8 = stackalloc byte[512];
+            var text = builder.Written;
+            var rented = text.Length * 3 > utf8.Length ? ArrayPool<byte>.Shared.Rent(text.Length * 3) : null;
+            try
+            {
+                var buffer = rented ?? utf8;
+                var count = Encoding.UTF8.GetBytes(text, buffer);
+                Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+                HMACSHA256.HashData(key, buffer[..count], mac);
+                return Convert.ToHexStringLower(mac);
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+        }
+        finally
+        {
+            builder.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Derives the signing key: HMAC chain over date, region, product and <c>aliyun_v4_request</c>, keyed first with
+    /// <c>"aliyun_v4" + secret</c> (§1.11). Not cached; <see cref="ComputeSignature"/> uses a cache.
+    /// </summary>
+    /// <param name="accessKeySecret">The access key secret.</param>
+    /// <param name="date">The scope date, <c>yyyyMMdd</c>.</param>
+    /// <param name="region">The region.</param>
+    /// <param name="product">The product.</param>
+    /// <returns>The 32-byte signing key.</returns>
+    public static byte[] DeriveSigningKey(string accessKeySecret, string date, string region, string product)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(accessKeySecret);
+        var key = HMACSHA256.HashData(Encoding.UTF8.GetBytes("aliyun_v4" + accessKeySecret), Encoding.UTF8.GetBytes(date));
+        key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(region));
+        key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(product));
+        return HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(OssV4.ScopeTerminator));
+    }
+
+    /// <summary>Compares two signatures in constant time.</summary>
+    /// <param name="expected">The signature the verifier computed.</param>
+    /// <param name="provided">The signature the request carried.</param>
+    /// <returns>Whether they are equal.</returns>
+    public static bool SignaturesEqual(string expected, string provided)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        ArgumentNullException.ThrowIfNull(provided);
+
+        // Constant time, so that response timing does not reveal how many leading characters of a forgery are right.
+        return CryptographicOperations.FixedTimeEquals(
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(expected.AsSpan()),
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(provided.AsSpan()));
+    }
+
+    private static byte[] GetSigningKey(string secret, string date, string region, string product)
+    {
+        var cacheKey = (secret, date, region, product);
+        if (SigningKeys.TryGetValue(cacheKey, out var key))
+        {
+            return key;
+        }
+
+        if (SigningKeys.Count >= MaxCachedKeys)
+        {
+            // Keys change daily; a full cache is mostly yesterday's, so dropping it all is cheap and bounded.
+            SigningKeys.Clear();
+        }
+
+        return SigningKeys.GetOrAdd(cacheKey, static k => DeriveSigningKey(k.Secret, k.Date, k.Region, k.Product));
+    }
+
+    private static void WriteStringToSign(ref PooledCharBuilder builder, CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential)
+    {
+        builder.Append(OssV4.Algorithm);
+        builder.Append('\n');
+        signingTime.UtcDateTime.TryFormat(builder.AppendSpan(16), out _, "yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        builder.Append('\n');
+        builder.Append(credential.Date);
+        builder.Append('/');
+        builder.Append(credential.Region);
+        builder.Append('/');
+        builder.Append(credential.Product);
+        builder.Append('/');
+        builder.Append(OssV4.ScopeTerminator);
+        builder.Append('\n');
+        request.WriteHexHash(builder.AppendSpan(64));
+    }
+}
