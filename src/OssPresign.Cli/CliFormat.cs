@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+
+namespace OssPresign.Cli;
+
+/// <summary>How the commands write sizes, times and shell lines.</summary>
+internal static class CliFormat
+{
+    /// <summary>1536 → <c>1.5 KiB</c>.</summary>
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return unit == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{bytes} B")
+            : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
+    }
+
+    /// <summary>A UTC instant in ISO-8601 with seconds, e.g. <c>2026-11-28T10:40:46Z</c>.</summary>
+    public static string Instant(DateTimeOffset instant) =>
+        instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>A span as a person says it: <c>6 d 23 h</c>, <c>3 h</c>, <c>59 min</c>, <c>12 s</c>.</summary>
+    public static string Span(TimeSpan span)
+    {
+        span = span.Duration();
+        static string Part(long value, string unit) => string.Create(CultureInfo.InvariantCulture, $"{value} {unit}");
+        if (span.TotalDays >= 1)
+        {
+            return span.Hours == 0 ? Part((long)span.TotalDays, "d") : $"{Part((long)span.TotalDays, "d")} {Part(span.Hours, "h")}";
+        }
+
+        if (span.TotalHours >= 1)
+        {
+            return span.Minutes == 0 ? Part((long)span.TotalHours, "h") : $"{Part((long)span.TotalHours, "h")} {Part(span.Minutes, "min")}";
+        }
+
+        return span.TotalMinutes >= 1 ? Part((long)span.TotalMinutes, "min") : Part((long)span.TotalSeconds, "s");
+    }
+
+    /// <summary><c>in 59 min</c> or <c>expired 3 h ago</c>, relative to <paramref name="now"/>.</summary>
+    public static string TimeLeft(DateTimeOffset expiresOn, DateTimeOffset now) =>
+        expiresOn > now ? $"in {Span(expiresOn - now)}" : $"expired {Span(now - expiresOn)} ago";
+
+    /// <summary>Quotes a word for a POSIX shell: inside single quotes, with <c>'</c> written as <c>'\''</c>.</summary>
+    public static string ShellQuote(string value) => "'" + value.Replace("'", @"'\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>
+    /// A curl command that sends exactly <paramref name="headers"/> and nothing else that OSS signs: <c>-T</c> uploads
+    /// without adding a Content-Type (unlike <c>--data-binary</c>), and <c>-H 'Name;'</c> is curl's form for an empty value.
+    /// </summary>
+    public static string CurlLine(string method, string url, IEnumerable<KeyValuePair<string, string>> headers, string file)
+    {
+        var line = new StringBuilder("curl");
+        switch (method.ToUpperInvariant())
+        {
+            case "PUT":
+                line.Append(" -T ").Append(ShellQuote(file));
+                break;
+            case "HEAD":
+                line.Append(" -I");
+                break;
+            case "GET":
+                line.Append(" -o ").Append(ShellQuote(file));
+                break;
+            default:
+                line.Append(" -X ").Append(method.ToUpperInvariant());
+                break;
+        }
+
+        foreach (var (name, value) in headers)
+        {
+            line.Append(" -H ").Append(ShellQuote(value.Length == 0 ? name + ";" : $"{name}: {value}"));
+        }
+
+        return line.Append(' ').Append(ShellQuote(url)).ToString();
+    }
+}

@@ -1,0 +1,315 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using OssPresign.Endpoints;
+using OssPresign.Signing;
+using Spectre.Console;
+
+namespace OssPresign.Cli.Commands;
+
+/// <summary>
+/// <c>presign</c>: the seed's Go sample as a command. Prints method, expiration, URL, the headers the request must
+/// send and a curl line that sends exactly those; <c>--json</c> prints only the result object.
+/// </summary>
+internal static class PresignCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var region = new Option<string>("--region") { Description = "The bucket's region, e.g. cn-hangzhou.", Required = true };
+        var bucket = new Option<string>("--bucket") { Description = "The bucket.", Required = true };
+        var key = new Option<string>("--object") { Description = "The object key, e.g. exampledir/exampleobject.txt.", Required = true };
+        var method = new Option<string>("--method")
+        {
+            Description = "The operation the URL allows: put, get or head.",
+            DefaultValueFactory = _ => "put",
+            CustomParser = r =>
+            {
+                var value = r.Tokens.Count == 0 ? "put" : r.Tokens[^1].Value.ToLowerInvariant();
+                if (value is not ("put" or "get" or "head"))
+                {
+                    r.AddError($"--method '{r.Tokens[^1].Value}' is not one of put, get, head.");
+                }
+
+                return value;
+            },
+        };
+        var expires = new Option<string?>("--expires") { Description = "Validity from now: 30s, 10m, 1h, 7d (at most 7d). Default 15m.", HelpName = "duration" };
+        var expiration = new Option<string?>("--expiration") { Description = "Absolute expiry, ISO-8601 (e.g. 2026-12-01T12:00:00Z).", HelpName = "time" };
+        var contentType = new Option<string?>("--content-type") { Description = "Content-Type to sign; the upload must send exactly this value (put only)." };
+        var contentMd5 = new Option<string?>("--content-md5") { Description = "Content-MD5 to sign: base64 of the body's MD5 (put only)." };
+        var meta = CliOptions.Meta();
+        var headers = CliOptions.Header("Another header to sign and send, e.g. \"x-oss-object-acl: private\" (repeatable).");
+        var additional = new Option<string[]>("--additional-header")
+        {
+            Description = "Also sign this header (given with --header, or host), listed in x-oss-additional-headers (repeatable).",
+            HelpName = "name",
+            DefaultValueFactory = _ => [],
+        };
+        var endpoint = new Option<string?>("--endpoint") { Description = "Endpoint URL, e.g. http://127.0.0.1:9000; default from the region." };
+        var pathStyle = new Option<bool>("--path-style") { Description = "Put the bucket in the path: endpoint/bucket/key." };
+        var cname = new Option<bool>("--cname") { Description = "The endpoint is a custom domain bound to the bucket." };
+        var @internal = new Option<bool>("--internal") { Description = "Use the internal endpoint oss-REGION-internal.aliyuncs.com." };
+        var accelerate = new Option<bool>("--accelerate") { Description = "Use the acceleration endpoint oss-accelerate.aliyuncs.com." };
+        var dualStack = new Option<bool>("--dual-stack") { Description = "Use the dual-stack endpoint REGION.oss.aliyuncs.com." };
+        var json = new Option<bool>("--json") { Description = "Print only {\"method\",\"url\",\"expiration\",\"signedHeaders\"} as JSON." };
+
+        var command = new Command("presign", "Create a presigned URL. Credentials: OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN.")
+        {
+            region, bucket, key, method, expires, expiration, contentType, contentMd5, meta, headers, additional,
+            endpoint, pathStyle, cname, @internal, accelerate, dualStack, json,
+        };
+
+        command.Validators.Add(result =>
+        {
+            var now = context.TimeProvider.GetUtcNow();
+            if (result.GetValue(region) is { } regionValue && !IsValidRegion(regionValue, out var regionError))
+            {
+                result.AddError(regionError);
+            }
+
+            if (result.GetValue(bucket) is { } bucketValue && !OssNames.IsValidBucketName(bucketValue))
+            {
+                result.AddError($"--bucket '{bucketValue}' is not a bucket name: use 3-63 characters of a-z, 0-9 and '-', not starting or ending with '-'.");
+            }
+
+            if (result.GetValue(key) is { } keyValue && OssNames.ValidateKey(keyValue) is { } keyError)
+            {
+                result.AddError($"--object: {keyError}");
+            }
+
+            var expiresText = result.GetValue(expires);
+            var expirationText = result.GetValue(expiration);
+            TimeSpan? ttl = null;
+            if (expiresText is not null && expirationText is not null)
+            {
+                result.AddError("Give --expires or --expiration, not both.");
+            }
+            else if (expiresText is not null)
+            {
+                ttl = CliOptions.TryParseDuration(expiresText, out var duration) ? duration : null;
+                if (ttl is null)
+                {
+                    result.AddError($"--expires '{expiresText}' is not a duration: use a number and a unit, e.g. 30s, 10m, 1h or 7d.");
+                }
+            }
+            else if (expirationText is not null)
+            {
+                if (!CliOptions.TryParseInstant(expirationText, out var instant))
+                {
+                    result.AddError($"--expiration '{expirationText}' is not an ISO-8601 time, e.g. 2026-12-01T12:00:00Z.");
+                }
+                else if (instant <= now)
+                {
+                    result.AddError($"--expiration {CliFormat.Instant(instant)} is in the past (now is {CliFormat.Instant(now)}).");
+                }
+                else
+                {
+                    ttl = instant - now;
+                }
+            }
+
+            if (ttl > TimeSpan.FromSeconds(OssV4.MaxExpiresSeconds))
+            {
+                result.AddError($"The URL would be valid for {CliFormat.Span(ttl.Value)}; the limit is 7 days ({OssV4.MaxExpiresSeconds} seconds).");
+            }
+
+            var methodValue = result.GetValue(method) ?? "put";
+            if (methodValue != "put" && (result.GetValue(contentType) is not null || result.GetValue(contentMd5) is not null || result.GetValue(meta)!.Count > 0))
+            {
+                result.AddError("--content-type, --content-md5 and --meta are for --method put; use --header to sign other headers.");
+            }
+
+            if (result.GetValue(contentMd5) is { } md5 && !IsBase64Md5(md5))
+            {
+                result.AddError($"--content-md5 '{md5}' is not the base64 of a 16-byte MD5, e.g. 1B2M2Y8AsgTpgAmY7PhCfg==.");
+            }
+
+            var headerList = result.GetValue(headers)!;
+            foreach (var group in headerList.GroupBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+            {
+                result.AddError($"--header {group.Key} is given {group.Count()} times; give each header once.");
+            }
+
+            if ((result.GetValue(contentType) is not null && Has(headerList, "Content-Type"))
+                || (result.GetValue(contentMd5) is not null && Has(headerList, "Content-MD5")))
+            {
+                result.AddError("Give Content-Type and Content-MD5 either with their own option or with --header, not both.");
+            }
+
+            foreach (var name in result.GetValue(additional)!)
+            {
+                if (!name.Equals("host", StringComparison.OrdinalIgnoreCase) && !Has(headerList, name)
+                    && !CanonicalRequest.IsSignedByDefault(name))
+                {
+                    result.AddError($"--additional-header {name} is not given with --header \"{name}: value\"; only headers the request carries are signed.");
+                }
+            }
+
+            if (result.GetValue(endpoint) is { } endpointText && !TryParseEndpoint(endpointText, out _))
+            {
+                result.AddError($"--endpoint '{endpointText}' is not a URL with only a scheme, host and port, e.g. https://oss-cn-hangzhou.aliyuncs.com.");
+            }
+        });
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var credentials = EnvironmentCredentials.Read(context, out var missing);
+            if (credentials is null)
+            {
+                await context.ErrorWriter.WriteLineAsync(missing).ConfigureAwait(false);
+                return Program.Failed;
+            }
+
+            _ = TryParseEndpoint(parse.GetValue(endpoint), out var endpointUri);
+            var headerList = parse.GetValue(headers)!;
+            var additionalHeaders = parse.GetValue(additional)!;
+            var options = new OssClientOptions
+            {
+                Region = parse.GetRequiredValue(region),
+                Endpoint = endpointUri,
+                CredentialsProvider = new StaticCredentialsProvider(credentials.AccessKeyId, credentials.AccessKeySecret, credentials.SecurityToken),
+                UsePathStyle = parse.GetValue(pathStyle),
+                UseCName = parse.GetValue(cname),
+                UseInternalEndpoint = parse.GetValue(@internal),
+                UseAccelerateEndpoint = parse.GetValue(accelerate),
+                UseDualStackEndpoint = parse.GetValue(dualStack),
+                AdditionalHeaders = additionalHeaders,
+                TimeProvider = context.TimeProvider,
+            };
+            var client = new OssClient(options);
+            var bucketName = parse.GetRequiredValue(bucket);
+            var requestHeaders = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (name, value) in headerList)
+            {
+                requestHeaders[name] = value;
+            }
+
+            if (additionalHeaders.Any(h => h.Equals("host", StringComparison.OrdinalIgnoreCase)) && !requestHeaders.ContainsKey("Host"))
+            {
+                // Signing host needs its value: the authority the URL will carry, which the endpoint determines.
+                requestHeaders["Host"] = client.Endpoint.Style == AddressingStyle.VirtualHosted
+                    ? $"{bucketName}.{client.Endpoint.Authority}"
+                    : client.Endpoint.Authority;
+            }
+
+            OssObjectRequest request = parse.GetValue(method) switch
+            {
+                "get" => new GetObjectRequest { Bucket = bucketName, Key = parse.GetRequiredValue(key), Headers = requestHeaders },
+                "head" => new HeadObjectRequest { Bucket = bucketName, Key = parse.GetRequiredValue(key), Headers = requestHeaders },
+                _ => new PutObjectRequest
+                {
+                    Bucket = bucketName,
+                    Key = parse.GetRequiredValue(key),
+                    Headers = requestHeaders,
+                    ContentType = parse.GetValue(contentType),
+                    ContentMd5 = parse.GetValue(contentMd5),
+                    Metadata = parse.GetValue(meta)!.ToDictionary(m => m.Key, m => m.Value, StringComparer.OrdinalIgnoreCase),
+                },
+            };
+
+            var presignOptions = new PresignOptions
+            {
+                Expires = CliOptions.TryParseDuration(parse.GetValue(expires), out var ttl) ? ttl : null,
+                Expiration = CliOptions.TryParseInstant(parse.GetValue(expiration), out var instant) ? instant : null,
+            };
+            var result = await client.PresignAsync(request, presignOptions, cancellationToken).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                await context.OutWriter.WriteLineAsync(ToJson(result)).ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteHumanAsync(context, result, parse.GetRequiredValue(key)).ConfigureAwait(false);
+            }
+
+            return Program.Success;
+        });
+        return command;
+    }
+
+    private static async Task WriteHumanAsync(CliContext context, PresignResult result, string key)
+    {
+        var now = context.TimeProvider.GetUtcNow();
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow(new Text("Method:"), new Text(result.Method));
+        grid.AddRow(new Text("Expiration:"), new Text($"{CliFormat.Instant(result.Expiration)} ({CliFormat.TimeLeft(result.Expiration, now)})"));
+        grid.AddRow(new Text("Signed headers:"), new Text(result.SignedHeaders.Count == 0
+            ? "(none: send no Content-Type, Content-MD5 or x-oss-* header)"
+            : string.Join('\n', result.SignedHeaders.Select(h => $"{h.Key}: {h.Value}"))));
+        context.Out.Write(grid);
+
+        // The URL and the curl line go out raw, never wrapped to the console width, so they can be copied whole.
+        var writer = context.OutWriter;
+        await writer.WriteLineAsync("URL:").ConfigureAwait(false);
+        await writer.WriteLineAsync(result.Url).ConfigureAwait(false);
+        await writer.WriteLineAsync("curl:").ConfigureAwait(false);
+        var file = key.TrimEnd('/').Split('/')[^1];
+        await writer.WriteLineAsync(CliFormat.CurlLine(result.Method, result.Url, result.SignedHeaders, file.Length == 0 ? "file" : file)).ConfigureAwait(false);
+    }
+
+    private static string ToJson(PresignResult result)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteString("method", result.Method);
+            json.WriteString("url", result.Url);
+            json.WriteString("expiration", CliFormat.Instant(result.Expiration));
+            json.WriteStartObject("signedHeaders");
+            foreach (var (name, value) in result.SignedHeaders)
+            {
+                json.WriteString(name, value);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static bool Has(List<KeyValuePair<string, string>> headers, string name) =>
+        headers.Exists(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsValidRegion(string region, out string error)
+    {
+        try
+        {
+            _ = OssEndpoint.NormalizeRegion(region);
+            error = string.Empty;
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            error = $"--region '{region}' is not a region id: use the bare id in lower case, e.g. cn-hangzhou.";
+            return false;
+        }
+    }
+
+    private static bool IsBase64Md5(string value)
+    {
+        Span<byte> bytes = stackalloc byte[24];
+        return Convert.TryFromBase64String(value, bytes, out var written) && written == 16;
+    }
+
+    private static bool TryParseEndpoint(string? text, out Uri? endpoint)
+    {
+        endpoint = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        // Like the SDKs: an endpoint without a scheme means https (OSS-V4.md §4).
+        var withScheme = text.Contains("://", StringComparison.Ordinal) ? text : "https://" + text;
+        if (!Uri.TryCreate(withScheme, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+            || uri.AbsolutePath != "/" || uri.Query.Length > 0)
+        {
+            return false;
+        }
+
+        endpoint = uri;
+        return true;
+    }
+}

@@ -1,0 +1,207 @@
+using System.CommandLine;
+using OssPresign.Signing;
+using OssPresign.Upload;
+using Spectre.Console;
+
+namespace OssPresign.Cli.Commands;
+
+/// <summary>
+/// <c>upload URL FILE</c>: streams a file through a presigned PUT with <see cref="PresignedUploader"/>, showing a
+/// progress bar on a terminal and plain lines otherwise; on failure it prints the decoded OSS error and, for a
+/// signature mismatch, what most likely differs.
+/// </summary>
+internal static class UploadCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var url = CliOptions.Url("The presigned PUT URL (quote it).");
+        var file = new Argument<FileInfo>("file") { Description = "The file to upload." };
+        file.AcceptExistingOnly();
+        var headers = CliOptions.Header("A header to send, exactly as signed, e.g. \"x-oss-meta-author: alice\" (repeatable).");
+        var contentType = new Option<string?>("--content-type") { Description = "The Content-Type to send; must be the one the URL signed." };
+        var command = new Command("upload", "Upload a file through a presigned PUT URL, sending exactly the given headers.")
+        {
+            url, file, headers, contentType,
+        };
+        command.Validators.Add(result =>
+        {
+            var list = result.GetValue(headers)!;
+            if (result.GetValue(contentType) is not null && list.Exists(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)))
+            {
+                result.AddError("Give the Content-Type with --content-type or with --header, not both.");
+            }
+        });
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var urlText = parse.GetRequiredValue(url).Trim();
+            var path = parse.GetRequiredValue(file).FullName;
+            var sent = parse.GetValue(headers)!.ToList();
+            if (parse.GetValue(contentType) is { } type)
+            {
+                sent.Add(new("Content-Type", type));
+            }
+
+            var parsed = default(PresignedUrl);
+            if (LooksLikeV4(urlText) && !PresignedUrl.TryParse(urlText, out parsed, out var parseError))
+            {
+                await context.ErrorWriter.WriteLineAsync($"error: the URL is not a valid presigned OSS URL: {parseError}").ConfigureAwait(false);
+                return Program.Failed;
+            }
+
+            var now = context.TimeProvider.GetUtcNow();
+            if (parsed is not null && parsed.IsExpiredAt(now))
+            {
+                await context.ErrorWriter.WriteLineAsync(
+                    $"error: the URL {CliFormat.TimeLeft(parsed.ExpiresOn, now)} (it was valid until {CliFormat.Instant(parsed.ExpiresOn)}, " +
+                    "by this machine's clock); presign a new one. Nothing was uploaded.").ConfigureAwait(false);
+                return Program.Failed;
+            }
+
+            var length = new FileInfo(path).Length;
+            using var http = new HttpClient(context.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: context.HttpHandler is null)
+            {
+                // Large files take long; Ctrl+C (the token) is the way to stop, not a fixed timeout.
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = context.TimeProvider });
+            var started = context.TimeProvider.GetTimestamp();
+            try
+            {
+                var result = context.ShowProgressBar
+                    ? await UploadWithBarAsync(context, uploader, urlText, sent, path, length, cancellationToken).ConfigureAwait(false)
+                    : await UploadWithLinesAsync(context, uploader, urlText, sent, path, length, cancellationToken).ConfigureAwait(false);
+                var elapsed = context.TimeProvider.GetElapsedTime(started);
+                var target = parsed is null ? "the URL" : $"{parsed.Bucket}/{parsed.Key}";
+                context.Out.WriteLine($"Uploaded {CliFormat.Bytes(result.BytesSent)} ({result.BytesSent} bytes) to {target} in {elapsed.TotalSeconds:0.0} s.");
+                var grid = new Grid().AddColumn().AddColumn();
+                grid.AddRow("ETag:", result.ETag ?? "(none)");
+                grid.AddRow("Request id:", result.RequestId ?? "(none)");
+                if (result.HashCrc64Ecma is not null)
+                {
+                    grid.AddRow("CRC-64:", result.HashCrc64Ecma);
+                }
+
+                if (result.Attempts > 1)
+                {
+                    grid.AddRow("Attempts:", result.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                context.Out.Write(grid);
+                return Program.Success;
+            }
+            catch (OssRequestFailedException e)
+            {
+                await WriteFailureAsync(context, e, parsed, sent).ConfigureAwait(false);
+                return Program.Failed;
+            }
+            catch (HttpRequestException e)
+            {
+                await context.ErrorWriter.WriteLineAsync($"error: the upload could not reach the server: {e.Message}").ConfigureAwait(false);
+                return Program.Failed;
+            }
+            catch (IOException e)
+            {
+                await context.ErrorWriter.WriteLineAsync($"error: reading {path} failed: {e.Message}").ConfigureAwait(false);
+                return Program.Failed;
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                await context.ErrorWriter.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return Program.Failed;
+            }
+            catch (ArgumentException e)
+            {
+                await context.ErrorWriter.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return Program.BadUsage;
+            }
+        });
+        return command;
+    }
+
+    private static bool LooksLikeV4(string url) =>
+        url.Contains(PresignedQuery.SignatureVersionParameter, StringComparison.OrdinalIgnoreCase)
+        || url.Contains(PresignedQuery.CredentialParameter, StringComparison.OrdinalIgnoreCase);
+
+    private static async Task<PresignedUploadResult> UploadWithBarAsync(
+        CliContext context, PresignedUploader uploader, string url, List<KeyValuePair<string, string>> headers, string path, long length, CancellationToken cancellationToken)
+    {
+        var progress = new Progress(context.Out, context.TimeProvider)
+            .AutoClear(false)
+            .Columns(
+                new TaskDescriptionColumn(),
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new DownloadedColumn(),
+                new TransferSpeedColumn(),
+                new RemainingTimeColumn());
+        return await progress.StartAsync(async bar =>
+        {
+            var task = bar.AddTask(Markup.Escape(Path.GetFileName(path)), maxValue: Math.Max(length, 1));
+            var result = await uploader.UploadFileAsync(url, headers, path, new Reporter(sentBytes => task.Value = sentBytes), cancellationToken)
+                .ConfigureAwait(false);
+            task.Value = task.MaxValue;
+            return result;
+        }).ConfigureAwait(false);
+    }
+
+    private static Task<PresignedUploadResult> UploadWithLinesAsync(
+        CliContext context, PresignedUploader uploader, string url, List<KeyValuePair<string, string>> headers, string path, long length, CancellationToken cancellationToken)
+    {
+        // A line at each tenth, and one when a retry starts over: readable in a log, not one line per buffer.
+        var name = Path.GetFileName(path);
+        var writer = context.OutWriter;
+        var lastTenth = -1;
+        long lastSent = 0;
+        writer.WriteLine($"Uploading {name} ({CliFormat.Bytes(length)})");
+        return uploader.UploadFileAsync(url, headers, path, new Reporter(sent =>
+        {
+            if (sent < lastSent)
+            {
+                writer.WriteLine("Retrying the upload from the start.");
+                lastTenth = -1;
+            }
+
+            lastSent = sent;
+            var tenth = length == 0 ? 10 : (int)(sent * 10 / length);
+            if (tenth > lastTenth && (tenth > 0 || sent == length))
+            {
+                lastTenth = tenth;
+                writer.WriteLine($"  {CliFormat.Bytes(sent)} of {CliFormat.Bytes(length)} ({tenth * 10}%)");
+            }
+        }), cancellationToken);
+    }
+
+    private static async Task WriteFailureAsync(CliContext context, OssRequestFailedException error, PresignedUrl? url, List<KeyValuePair<string, string>> sent)
+    {
+        var writer = context.ErrorWriter;
+        await writer.WriteLineAsync($"error: the upload was refused: HTTP {error.StatusCode} {error.Code ?? "(no OSS error code)"}").ConfigureAwait(false);
+        await writer.WriteLineAsync($"  Message:    {error.Message}").ConfigureAwait(false);
+        if (error.RequestId is not null)
+        {
+            await writer.WriteLineAsync($"  RequestId:  {error.RequestId}").ConfigureAwait(false);
+        }
+
+        if (error.Ec is not null)
+        {
+            await writer.WriteLineAsync($"  EC:         {error.Ec}").ConfigureAwait(false);
+        }
+
+        foreach (var hint in UploadHints.For(error, url, sent, EnvironmentCredentials.Secret(context)))
+        {
+            await writer.WriteLineAsync($"hint: {hint}").ConfigureAwait(false);
+        }
+
+        if (error.CanonicalRequest is not null)
+        {
+            await writer.WriteLineAsync("The server's canonical request:").ConfigureAwait(false);
+            await writer.WriteLineAsync(error.CanonicalRequest).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reports synchronously, in order: <see cref="Progress{T}"/> would post to the thread pool and reorder.</summary>
+    private sealed class Reporter(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}
