@@ -1,0 +1,370 @@
+using System.Buffers;
+using System.Globalization;
+using Microsoft.Net.Http.Headers;
+using OssPresign.Server.Auth;
+using OssPresign.Server.Storage;
+using OssPresign.Signing;
+
+namespace OssPresign.Server.Api;
+
+/// <summary>PutObject, GetObject, HeadObject and DeleteObject.</summary>
+internal static class ObjectEndpoints
+{
+    private const string MetaPrefix = "x-oss-meta-";
+
+    /// <summary>
+    /// The <c>response-*</c> query parameters of GetObject and the response headers they override (signed requests
+    /// only; every request that gets this far is signed).
+    /// </summary>
+    private static readonly (string Parameter, string Header)[] ResponseOverrides =
+    [
+        ("response-content-type", HeaderNames.ContentType),
+        ("response-content-language", HeaderNames.ContentLanguage),
+        ("response-expires", HeaderNames.Expires),
+        ("response-cache-control", HeaderNames.CacheControl),
+        ("response-content-disposition", HeaderNames.ContentDisposition),
+        ("response-content-encoding", HeaderNames.ContentEncoding),
+    ];
+
+    /// <summary>PutObject: stream the body into the store; ETag and CRC-64 back.</summary>
+    public static async Task<IResult> PutObjectAsync(HttpContext context, BucketInfo bucket, string key, ObjectStore store)
+    {
+        var request = context.Request;
+        if (request.ContentLength > ObjectStore.MaxObjectSize)
+        {
+            return EntityTooLarge();
+        }
+
+        byte[]? expectedMd5 = null;
+        if (request.Headers.TryGetValue(HeaderNames.ContentMD5, out var md5Header))
+        {
+            expectedMd5 = new byte[16];
+            if (!Convert.TryFromBase64String(md5Header.ToString(), expectedMd5, out var written) || written != 16)
+            {
+                return new OssError(400, OssErrorCodes.InvalidDigest, "The Content-MD5 you specified is not valid: it must be the base64 of a 16-byte MD5.",
+                    ServerEc.InvalidDigest);
+            }
+        }
+
+        var forbidOverwrite = string.Equals(request.Headers["x-oss-forbid-overwrite"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
+        if (forbidOverwrite && store.GetObject(bucket.Name, key) is not null)
+        {
+            // Refuse before the body is uploaded; the commit checks again, for a race with another writer.
+            return FileAlreadyExists();
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in request.Headers)
+        {
+            if (name.StartsWith(MetaPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                metadata[name.ToLowerInvariant()] = value.ToString();
+            }
+        }
+
+        var headers = new ObjectHeaders(
+            NullIfEmpty(request.Headers.ContentType),
+            NullIfEmpty(request.Headers.ContentDisposition),
+            NullIfEmpty(request.Headers.ContentEncoding),
+            NullIfEmpty(request.Headers.CacheControl),
+            NullIfEmpty(request.Headers.Expires),
+            metadata);
+
+        PutOutcome outcome;
+        try
+        {
+            outcome = await store.PutObjectAsync(bucket.Name, key, request.Body, headers, expectedMd5, forbidOverwrite, context.RequestAborted)
+                .ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return EntityTooLarge();
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The body ended before its Content-Length, or was malformed; nothing was committed.
+            return new OssError(400, "IncompleteBody", $"The request body was not received whole: {e.Message}", ServerEc.IncompleteBody);
+        }
+
+        switch (outcome.Status)
+        {
+            case PutStatus.Created:
+                var stored = outcome.Object!;
+                var response = context.Response;
+                response.Headers.ETag = stored.ETag;
+                response.Headers["x-oss-hash-crc64ecma"] = stored.Crc64.ToString(CultureInfo.InvariantCulture);
+                response.Headers.ContentMD5 = Convert.ToBase64String(outcome.ComputedMd5!);
+                return Results.Ok();
+            case PutStatus.BadDigest:
+                return new OssError(400, OssErrorCodes.BadDigest, "The Content-MD5 you specified did not match what we received.", ServerEc.BadDigest)
+                {
+                    Details =
+                    [
+                        new("ExpectedMD5", Convert.ToBase64String(expectedMd5!)),
+                        new("CalculatedMD5", Convert.ToBase64String(outcome.ComputedMd5!)),
+                    ],
+                };
+            case PutStatus.FileAlreadyExists:
+                return FileAlreadyExists();
+            case PutStatus.EntityTooLarge:
+                return EntityTooLarge();
+            default:
+                return OssError.NoSuchBucket(bucket.Name);
+        }
+    }
+
+    /// <summary>GetObject and HeadObject: conditions, Range, <c>response-*</c> overrides, stored headers.</summary>
+    public static IResult GetObject(HttpContext context, OssRequestTarget target, BucketInfo bucket, ObjectStore store)
+    {
+        var opened = store.OpenObject(bucket.Name, target.Key!);
+        if (opened is null)
+        {
+            return OssError.NoSuchKey(target.Key!);
+        }
+
+        var (stored, body) = opened.Value;
+        var ownsBody = true;
+        try
+        {
+            var request = context.Request;
+            var response = context.Response;
+            response.Headers.ETag = stored.ETag;
+            response.Headers.LastModified = stored.LastModified.ToString("R", CultureInfo.InvariantCulture);
+            if (EvaluateConditions(request, stored) is { } conditionResult)
+            {
+                return conditionResult;
+            }
+
+            WriteObjectHeaders(response, stored);
+            var isGet = HttpMethods.IsGet(request.Method);
+            if (isGet)
+            {
+                foreach (var (parameter, header) in ResponseOverrides)
+                {
+                    if (target.GetQuery(parameter) is { } value)
+                    {
+                        response.Headers[header] = value;
+                    }
+                }
+            }
+
+            var (start, length, partial, rangeError) = isGet ? ResolveRange(request, stored.Size) : (0, stored.Size, false, null);
+            if (rangeError is not null)
+            {
+                response.Headers.ContentRange = $"bytes */{stored.Size}";
+                return rangeError;
+            }
+
+            response.ContentLength = length;
+            if (partial)
+            {
+                response.StatusCode = StatusCodes.Status206PartialContent;
+                response.Headers.ContentRange = $"bytes {start}-{start + length - 1}/{stored.Size}";
+            }
+
+            if (!isGet)
+            {
+                return Results.Empty;
+            }
+
+            ownsBody = false;
+            return new BodyResult(body, start, length);
+        }
+        finally
+        {
+            if (ownsBody)
+            {
+                body.Dispose();
+            }
+        }
+    }
+
+    /// <summary>DeleteObject: 204 whether or not the key existed, as OSS.</summary>
+    public static IResult DeleteObject(BucketInfo bucket, string key, ObjectStore store)
+    {
+        store.DeleteObject(bucket.Name, key);
+        return Results.NoContent();
+    }
+
+    private static void WriteObjectHeaders(HttpResponse response, StoredObject stored)
+    {
+        var h = stored.Headers;
+        response.ContentType = h.ContentType ?? "application/octet-stream";
+        SetIfPresent(response, HeaderNames.ContentDisposition, h.ContentDisposition);
+        SetIfPresent(response, HeaderNames.ContentEncoding, h.ContentEncoding);
+        SetIfPresent(response, HeaderNames.CacheControl, h.CacheControl);
+        SetIfPresent(response, HeaderNames.Expires, h.Expires);
+        foreach (var (name, value) in h.Metadata)
+        {
+            response.Headers[name] = value;
+        }
+
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.ContentMD5 = Convert.ToBase64String(Convert.FromHexString(stored.Md5Hex));
+        response.Headers["x-oss-hash-crc64ecma"] = stored.Crc64.ToString(CultureInfo.InvariantCulture);
+        response.Headers["x-oss-object-type"] = "Normal";
+        response.Headers["x-oss-storage-class"] = "Standard";
+    }
+
+    /// <summary>RFC 7232 order: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since.</summary>
+    private static IResult? EvaluateConditions(HttpRequest request, StoredObject stored)
+    {
+        var headers = request.GetTypedHeaders();
+        var etag = new EntityTagHeaderValue(stored.ETag);
+
+        // HTTP dates have whole seconds; so does LastModified, so the comparisons are exact.
+        if (headers.IfMatch.Count > 0)
+        {
+            if (!headers.IfMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(etag, useStrongComparison: false)))
+            {
+                return PreconditionFailed("If-Match");
+            }
+        }
+        else if (headers.IfUnmodifiedSince is { } unmodifiedSince && stored.LastModified > unmodifiedSince)
+        {
+            return PreconditionFailed("If-Unmodified-Since");
+        }
+
+        if (headers.IfNoneMatch.Count > 0)
+        {
+            if (headers.IfNoneMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(etag, useStrongComparison: false)))
+            {
+                return Results.StatusCode(StatusCodes.Status304NotModified);
+            }
+        }
+        else if (headers.IfModifiedSince is { } modifiedSince && stored.LastModified <= modifiedSince)
+        {
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// One byte range, OSS style: an unsatisfiable or malformed Range returns the whole object (200), unless
+    /// <c>x-oss-range-behavior: standard</c> asks for 416; an end past the object is clamped. Multiple ranges are
+    /// not supported and also return the whole object.
+    /// </summary>
+    private static (long Start, long Length, bool Partial, OssError? Error) ResolveRange(HttpRequest request, long size)
+    {
+        var value = request.Headers.Range.ToString();
+        var whole = (0L, size, false, (OssError?)null);
+        if (value.Length == 0)
+        {
+            return whole;
+        }
+
+        var standard = string.Equals(request.Headers["x-oss-range-behavior"].ToString(), "standard", StringComparison.OrdinalIgnoreCase);
+        var invalid = standard
+            ? (0L, 0L, false, new OssError(416, OssErrorCodes.InvalidRange, "The requested range cannot be satisfied.", ServerEc.InvalidRange)
+            {
+                Details = [new("RangeRequested", value), new("ActualObjectSize", size.ToString(CultureInfo.InvariantCulture))],
+            })
+            : whole;
+        if (!value.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase) || value.Contains(',', StringComparison.Ordinal))
+        {
+            return whole;
+        }
+
+        var spec = value.AsSpan(6).Trim();
+        var dash = spec.IndexOf('-');
+        if (dash < 0)
+        {
+            return whole;
+        }
+
+        var first = spec[..dash].Trim();
+        var last = spec[(dash + 1)..].Trim();
+        long start, end;
+        if (first.IsEmpty)
+        {
+            // Suffix range: the last N bytes.
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix) || suffix == 0)
+            {
+                return invalid;
+            }
+
+            start = Math.Max(0, size - suffix);
+            end = size - 1;
+        }
+        else
+        {
+            if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out start))
+            {
+                return whole;
+            }
+
+            if (last.IsEmpty)
+            {
+                end = size - 1;
+            }
+            else if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out end) || end < start)
+            {
+                return whole;
+            }
+        }
+
+        if (size == 0 || start >= size)
+        {
+            return invalid;
+        }
+
+        end = Math.Min(end, size - 1);
+        return (start, end - start + 1, true, null);
+    }
+
+    private static OssError PreconditionFailed(string condition) =>
+        new(412, OssErrorCodes.PreconditionFailed, "At least one of the pre-conditions you specified did not hold.", ServerEc.PreconditionFailed)
+        {
+            Details = [new("Condition", condition)],
+        };
+
+    private static OssError EntityTooLarge() =>
+        new(400, OssErrorCodes.EntityTooLarge, "Your proposed upload exceeds the maximum allowed object size (5 GiB).", ServerEc.EntityTooLarge);
+
+    private static OssError FileAlreadyExists() =>
+        new(409, OssErrorCodes.FileAlreadyExists, "The object you specified already exists and can not be overwritten.", ServerEc.FileAlreadyExists);
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static void SetIfPresent(HttpResponse response, string name, string? value)
+    {
+        if (value is not null)
+        {
+            response.Headers[name] = value;
+        }
+    }
+
+    /// <summary>Copies a byte range of an open body to the response, with a bounded pooled buffer.</summary>
+    private sealed class BodyResult(FileStream body, long start, long length) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            await using (body.ConfigureAwait(false))
+            {
+                body.Seek(start, SeekOrigin.Begin);
+                var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
+                try
+                {
+                    var remaining = length;
+                    while (remaining > 0)
+                    {
+                        var read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), httpContext.RequestAborted)
+                            .ConfigureAwait(false);
+                        if (read == 0)
+                        {
+                            throw new IOException("An object body is shorter than its recorded size.");
+                        }
+
+                        await httpContext.Response.Body.WriteAsync(buffer.AsMemory(0, read), httpContext.RequestAborted).ConfigureAwait(false);
+                        remaining -= read;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+    }
+}

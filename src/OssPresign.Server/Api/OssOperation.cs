@@ -1,0 +1,91 @@
+using OssPresign.Server.Auth;
+
+namespace OssPresign.Server.Api;
+
+/// <summary>The operations the local server implements.</summary>
+internal enum OssOperation
+{
+    ListBuckets,
+    PutBucket,
+    DeleteBucket,
+    ListObjects,
+    ListObjectsV2,
+    PutObject,
+    GetObject,
+    HeadObject,
+    DeleteObject,
+}
+
+/// <summary>Maps a request to an operation and an operation to the RAM action and resource a policy checks.</summary>
+internal static class OssOperations
+{
+    /// <summary>
+    /// Sub-resources of operations this server does not implement; a request naming one is answered 501 after
+    /// authentication rather than being mistaken for a plain GET or PUT.
+    /// </summary>
+    private static readonly HashSet<string> UnsupportedSubresources = new(StringComparer.Ordinal)
+    {
+        "acl", "append", "bucketInfo", "comp", "cors", "delete", "encryption", "inventory", "lifecycle", "location", "logging",
+        "objectMeta", "partNumber", "policy", "position", "qos", "referer", "replication", "requestPayment", "restore", "select",
+        "stat", "symlink", "tagging", "transferAcceleration", "uploadId", "uploads", "versionId", "versioning", "versions",
+        "website", "worm", "x-oss-process",
+    };
+
+    /// <summary>Resolves the operation of a request, or the error that says it is not available.</summary>
+    public static (OssOperation? Operation, OssError? Error) Resolve(string method, OssRequestTarget target, IHeaderDictionary headers)
+    {
+        var unsupported = target.Query.FirstOrDefault(p => UnsupportedSubresources.Contains(p.Key)).Key;
+        if (unsupported is not null)
+        {
+            return (null, OssError.NotImplemented($"The '{unsupported}' sub-resource"));
+        }
+
+        if (target.Bucket is null)
+        {
+            return HttpMethods.IsGet(method) ? (OssOperation.ListBuckets, null) : (null, OssError.MethodNotAllowed(method, "Service"));
+        }
+
+        if (target.Key is null)
+        {
+            return method switch
+            {
+                _ when HttpMethods.IsGet(method) => (target.GetQuery("list-type") == "2" ? OssOperation.ListObjectsV2 : OssOperation.ListObjects, null),
+                _ when HttpMethods.IsPut(method) => (OssOperation.PutBucket, null),
+                _ when HttpMethods.IsDelete(method) => (OssOperation.DeleteBucket, null),
+                _ => (null, OssError.MethodNotAllowed(method, "Bucket")),
+            };
+        }
+
+        if (HttpMethods.IsPut(method) && headers.ContainsKey("x-oss-copy-source"))
+        {
+            return (null, OssError.NotImplemented("CopyObject"));
+        }
+
+        return method switch
+        {
+            _ when HttpMethods.IsPut(method) => (OssOperation.PutObject, null),
+            _ when HttpMethods.IsGet(method) => (OssOperation.GetObject, null),
+            _ when HttpMethods.IsHead(method) => (OssOperation.HeadObject, null),
+            _ when HttpMethods.IsDelete(method) => (OssOperation.DeleteObject, null),
+            _ when HttpMethods.IsPost(method) => (null, OssError.NotImplemented("PostObject and AppendObject")),
+            _ => (null, OssError.MethodNotAllowed(method, "Object")),
+        };
+    }
+
+    /// <summary>The RAM action of an operation (HEAD needs oss:GetObject, as on OSS).</summary>
+    public static string Action(OssOperation operation) => operation switch
+    {
+        OssOperation.ListBuckets => AccessPolicy.Actions.ListBuckets,
+        OssOperation.PutBucket => AccessPolicy.Actions.PutBucket,
+        OssOperation.DeleteBucket => AccessPolicy.Actions.DeleteBucket,
+        OssOperation.ListObjects or OssOperation.ListObjectsV2 => AccessPolicy.Actions.ListObjects,
+        OssOperation.PutObject => AccessPolicy.Actions.PutObject,
+        OssOperation.GetObject or OssOperation.HeadObject => AccessPolicy.Actions.GetObject,
+        OssOperation.DeleteObject => AccessPolicy.Actions.DeleteObject,
+        _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "Unknown operation."),
+    };
+
+    /// <summary>The resource after <c>acs:oss:region:account:</c>: <c>bucket/key</c>, <c>bucket</c>, or <c>*</c> for the service.</summary>
+    public static string Resource(OssRequestTarget target) =>
+        target.Bucket is null ? "*" : target.Key is null ? target.Bucket : $"{target.Bucket}/{target.Key}";
+}

@@ -1,0 +1,294 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using OssPresign.Endpoints;
+using OssPresign.Server.Api;
+using OssPresign.Server.Auth;
+using OssPresign.Server.Storage;
+
+namespace OssPresign.Server;
+
+/// <summary>
+/// A local OSS-compatible server on Kestrel: verifies V4 presigned URLs and Authorization headers as OSS does and
+/// stores objects durably in a data folder. Start one per test suite (port 0) or from <c>oss-presign serve</c>.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var server = await LocalOssServer.StartAsync(new LocalOssServerOptions { Port = 0, DataDirectory = dir });
+/// var url = await server.CreateClient().PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "a.txt" });
+/// </code>
+/// </example>
+public sealed partial class LocalOssServer : IAsyncDisposable
+{
+    private const string DevelopmentKeyFile = "dev-access-key.json";
+    private readonly ObjectStore _store;
+    private readonly TimeProvider _time;
+
+    private LocalOssServer(WebApplication app, ObjectStore store, Uri endpoint, string region, OssCredentials credentials,
+        bool isDevelopmentKey, IReadOnlyList<string> buckets, TimeProvider time)
+    {
+        App = app;
+        _store = store;
+        Endpoint = endpoint;
+        Region = region;
+        Credentials = credentials;
+        IsDevelopmentKey = isDevelopmentKey;
+        Buckets = buckets;
+        _time = time;
+    }
+
+    /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:41234</c>. Path-style: <c>{Endpoint}bucket/key</c>.</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>The service region (bare, e.g. <c>cn-hangzhou</c>): of ListBuckets, PutBucket and the default buckets.</summary>
+    public string Region { get; }
+
+    /// <summary>
+    /// The key to use: <c>OSS_ACCESS_KEY_ID</c>/<c>OSS_ACCESS_KEY_SECRET</c> (full access) when set, else the first
+    /// configured key (with its policy), else a development key generated once and saved in the data folder.
+    /// </summary>
+    public OssCredentials Credentials { get; }
+
+    /// <summary>Whether <see cref="Credentials"/> is the generated development key.</summary>
+    public bool IsDevelopmentKey { get; }
+
+    /// <summary>The buckets that existed when the server started, sorted by name.</summary>
+    public IReadOnlyList<string> Buckets { get; }
+
+    /// <summary>
+    /// The running application. It has already started: to add endpoints (such as the console's) use
+    /// <see cref="LocalOssServerOptions.ConfigureApplication"/>, which runs before the start.
+    /// </summary>
+    public WebApplication App { get; }
+
+    /// <summary>Starts a server.</summary>
+    /// <param name="options">Address, data folder, region, buckets, keys, clock.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running server; dispose it to stop.</returns>
+    /// <exception cref="ArgumentException">An option is not valid.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The config is not valid, or a development key would be exposed on a non-loopback address.
+    /// </exception>
+    public static async Task<LocalOssServer> StartAsync(LocalOssServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.DataDirectory);
+        ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        var region = OssEndpoint.NormalizeRegion(options.Region);
+        var address = ParseHost(options.Host);
+        var config = options.ConfigFile is null ? new LocalOssConfigFile() : LocalOssConfigFile.Load(options.ConfigFile);
+        Directory.CreateDirectory(options.DataDirectory);
+
+        var (keys, credentials, isDevelopmentKey) = ResolveKeys(options, config);
+        if (isDevelopmentKey && !IPAddress.IsLoopback(address))
+        {
+            throw new InvalidOperationException(
+                $"Refusing to listen on {address}, which is not a loopback address, with the generated development key: anyone " +
+                "on the network could use it. Set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET, or declare access keys in a config file.");
+        }
+
+        var keyStore = new AccessKeyStore(keys);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(LocalOssServer).Assembly.GetName().Name });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, address, options.Port));
+        builder.Services.AddRoutingCore();
+        builder.Logging.ClearProviders();
+        options.ConfigureLogging?.Invoke(builder.Logging);
+        builder.Services.AddSingleton(options.TimeProvider);
+        builder.Services.AddSingleton(keyStore);
+        builder.Services.AddSingleton(new ServerSettings(region));
+        builder.Services.AddSingleton(sp => new ObjectStore(options.DataDirectory, options.TimeProvider, sp.GetRequiredService<ILogger<ObjectStore>>()));
+        builder.Services.AddSingleton<RequestAuthenticator>();
+        builder.Services.AddSingleton<OssRequestHandler>();
+
+        var app = builder.Build();
+        try
+        {
+            var store = app.Services.GetRequiredService<ObjectStore>();
+            CreateBuckets(store, options, config, region, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<LocalOssServer>());
+            app.Use(OssRequestInfo.Middleware(options.TimeProvider));
+            app.MapOssEndpoints();
+            options.ConfigureApplication?.Invoke(app);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+            var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var endpoint = new Uri(new Uri(listening).GetLeftPart(UriPartial.Authority));
+            var buckets = store.ListBuckets(string.Empty, string.Empty).Select(b => b.Name).ToList();
+            Log.Started(app.Logger, endpoint, region, credentials.AccessKeyId, isDevelopmentKey, buckets.Count);
+            return new LocalOssServer(app, store, endpoint, region, credentials, isDevelopmentKey, buckets, options.TimeProvider);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A path-style client on <see cref="Endpoint"/> and <see cref="Region"/>, signing with
+    /// <paramref name="credentials"/> (default: <see cref="Credentials"/>) on the server's clock.
+    /// </summary>
+    /// <param name="credentials">Other credentials, e.g. a key limited by policy.</param>
+    /// <returns>The client.</returns>
+    public OssClient CreateClient(ICredentialsProvider? credentials = null) => new(new OssClientOptions
+    {
+        Region = Region,
+        Endpoint = Endpoint,
+        UsePathStyle = true,
+        CredentialsProvider = credentials
+            ?? new StaticCredentialsProvider(Credentials.AccessKeyId, Credentials.AccessKeySecret, Credentials.SecurityToken),
+        TimeProvider = _time,
+    });
+
+    /// <summary>Stops the server and releases the data folder.</summary>
+    /// <returns>A task that completes when stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync().ConfigureAwait(false);
+        await App.DisposeAsync().ConfigureAwait(false);
+        _store.Dispose();
+    }
+
+    /// <summary>
+    /// Kestrel limits, chosen rather than inherited:
+    /// <list type="bullet">
+    /// <item>MaxRequestBodySize 5 GiB: the OSS PutObject limit (larger bodies get EntityTooLarge).</item>
+    /// <item>MaxRequestLineSize 16 KiB: a 1023-byte key, percent-encoded (up to 3 KiB), plus a presigned query with an
+    /// STS token fits; the default 8 KiB may not.</item>
+    /// <item>MaxRequestHeadersTotalSize 64 KiB and MaxRequestHeaderCount 100: room for x-oss-meta-* (8 KiB on OSS)
+    /// and browsers' headers, still bounded.</item>
+    /// <item>RequestHeadersTimeout 30 s: a client that opens a connection and dribbles headers is dropped.</item>
+    /// <item>MinRequestBodyDataRate 1 KiB/s after a 10 s grace: a stalled upload cannot hold a connection forever,
+    /// a slow but moving one is fine. MinResponseDataRate likewise for downloads.</item>
+    /// <item>KeepAliveTimeout 2 min and MaxConcurrentConnections 1000: bounded for a developer machine.</item>
+    /// </list>
+    /// </summary>
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, IPAddress address, int port)
+    {
+        kestrel.AddServerHeader = false;
+        var limits = kestrel.Limits;
+        limits.MaxRequestBodySize = ObjectStore.MaxObjectSize;
+        limits.MaxRequestLineSize = 16 * 1024;
+        limits.MaxRequestHeadersTotalSize = 64 * 1024;
+        limits.MaxRequestHeaderCount = 100;
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+        limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(10));
+        limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(10));
+        limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
+        limits.MaxConcurrentConnections = 1000;
+        kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http1);
+    }
+
+    private static IPAddress ParseHost(string host)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+
+        return IPAddress.TryParse(host.Trim('[', ']'), out var address)
+            ? address
+            : throw new ArgumentException($"Host '{host}' must be an IP address (e.g. 127.0.0.1 or 0.0.0.0) or 'localhost'.", nameof(host));
+    }
+
+    private static (List<LocalAccessKey> Keys, OssCredentials Credentials, bool IsDevelopmentKey) ResolveKeys(
+        LocalOssServerOptions options, LocalOssConfigFile config)
+    {
+        var configured = options.AccessKeys.Concat(config.ToAccessKeys()).ToList();
+        var envId = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.AccessKeyIdVariable);
+        var envSecret = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.AccessKeySecretVariable);
+        if (!string.IsNullOrEmpty(envId) && !string.IsNullOrEmpty(envSecret))
+        {
+            // The environment's key has full access; a session token there makes it an STS key that requests must carry.
+            var envToken = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.SessionTokenVariable);
+            var envKey = new LocalAccessKey(envId, envSecret) { SecurityToken = string.IsNullOrEmpty(envToken) ? null : envToken };
+            return ([envKey, .. configured.Where(k => k.AccessKeyId != envId)], new OssCredentials(envId, envSecret, envKey.SecurityToken), false);
+        }
+
+        if (configured.Count > 0)
+        {
+            var first = configured[0];
+            return (configured, new OssCredentials(first.AccessKeyId, first.AccessKeySecret, first.SecurityToken), false);
+        }
+
+        var development = LoadOrCreateDevelopmentKey(options.DataDirectory);
+        return ([development], new OssCredentials(development.AccessKeyId, development.AccessKeySecret), true);
+    }
+
+    private static LocalAccessKey LoadOrCreateDevelopmentKey(string dataDirectory)
+    {
+        var path = Path.Combine(dataDirectory, DevelopmentKeyFile);
+        if (File.Exists(path))
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            var root = document.RootElement;
+            var id = root.GetProperty("accessKeyId").GetString();
+            var secret = root.GetProperty("accessKeySecret").GetString();
+            if (!string.IsNullOrEmpty(id) && !string.IsNullOrEmpty(secret))
+            {
+                return new LocalAccessKey(id, secret);
+            }
+        }
+
+        var key = new LocalAccessKey(
+            "LTAIdev" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)),
+            Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', 'x').Replace('/', 'y'));
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(new { accessKeyId = key.AccessKeyId, accessKeySecret = key.AccessKeySecret }));
+        if (!OperatingSystem.IsWindows())
+        {
+            // The file holds a secret: readable by its owner only.
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        return key;
+    }
+
+    private static void CreateBuckets(ObjectStore store, LocalOssServerOptions options, LocalOssConfigFile config, string region, ILogger logger)
+    {
+        foreach (var bucket in config.Buckets)
+        {
+            if (!OssNames.IsValidBucketName(bucket.Name))
+            {
+                throw new InvalidOperationException(
+                    $"The config file declares bucket '{bucket.Name}', which is not a valid name: use 3-63 characters of a-z, 0-9 and '-'.");
+            }
+
+            var bucketRegion = bucket.Region is null ? region : OssEndpoint.NormalizeRegion(bucket.Region);
+            store.EnsureBucket(bucket.Name!, bucketRegion, bucket.Cors ?? [], replaceCors: true);
+            var stored = store.GetBucket(bucket.Name!)!;
+            if (stored.Region != bucketRegion)
+            {
+                Log.RegionIgnored(logger, stored.Name, stored.Region, bucketRegion);
+            }
+        }
+
+        foreach (var name in options.Buckets)
+        {
+            if (!OssNames.IsValidBucketName(name))
+            {
+                throw new ArgumentException($"Bucket name '{name}' is not valid: use 3-63 characters of a-z, 0-9 and '-'.", nameof(options));
+            }
+
+            // Only a new bucket gets the development rule; rules declared in the config file are kept.
+            store.EnsureBucket(name, region, [CorsRule.Development], replaceCors: false);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information,
+            Message = "Local OSS server on {Endpoint}, region {Region}, access key {AccessKeyId} (development key: {IsDevelopmentKey}), {BucketCount} buckets")]
+        public static partial void Started(ILogger logger, Uri endpoint, string region, string accessKeyId, bool isDevelopmentKey, int bucketCount);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Bucket {Bucket} already exists in region {Existing}; the config's region {Configured} is ignored")]
+        public static partial void RegionIgnored(ILogger logger, string bucket, string existing, string configured);
+    }
+}

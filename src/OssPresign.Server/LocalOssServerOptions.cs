@@ -1,0 +1,81 @@
+namespace OssPresign.Server;
+
+/// <summary>How a <see cref="LocalOssServer"/> listens, where it keeps its data and whom it lets in.</summary>
+public sealed class LocalOssServerOptions
+{
+    /// <summary>
+    /// The address to listen on: an IP address or <c>localhost</c>. Loopback by default; any other address needs a
+    /// configured access key (the server refuses to expose a development key to the network).
+    /// </summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>The TCP port; 0 picks a free one (read it back from <see cref="LocalOssServer.Endpoint"/>).</summary>
+    public int Port { get; init; } = 9000;
+
+    /// <summary>The folder of the SQLite metadata database, the object bodies and the development key.</summary>
+    public string DataDirectory { get; init; } = ".oss-data";
+
+    /// <summary>The region of the buckets created from <see cref="Buckets"/> and of the service (ListBuckets, PutBucket).</summary>
+    public string Region { get; init; } = "cn-hangzhou";
+
+    /// <summary>
+    /// Buckets created on start when missing, in <see cref="Region"/>, with a permissive development CORS rule.
+    /// </summary>
+    public IList<string> Buckets { get; init; } = ["examplebucket"];
+
+    /// <summary>
+    /// A JSON file declaring buckets (name, region, CORS rules) and access keys (id, secret, securityToken, policy,
+    /// disabled). See <c>LocalOssConfigFile</c> for the format.
+    /// </summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Access keys declared in code; the same as the config file's <c>accessKeys</c>.</summary>
+    public IList<LocalAccessKey> AccessKeys { get; init; } = [];
+
+    /// <summary>Reserved for the browser upload page (<c>/_console/</c>); the server itself does not read it.</summary>
+    public bool EnableConsole { get; init; }
+
+    /// <summary>The server clock: signature expiry and skew, Last-Modified, the Date header.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Configures logging. When null the server logs nothing, so that an embedding test suite stays quiet; the CLI
+    /// passes a console logger here.
+    /// </summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+
+    /// <summary>
+    /// Runs after the OSS pipeline is set up and before the server starts: map extra endpoints here (the console
+    /// feature maps <c>/_console/</c>). An endpoint whose route is more specific than the OSS catch-all wins; its
+    /// responses still carry <c>x-oss-request-id</c> but are not authenticated by the OSS rules.
+    /// </summary>
+    public Action<WebApplication>? ConfigureApplication { get; init; }
+}
+
+/// <summary>
+/// An access key the server accepts, with an optional STS token that requests must carry, an optional RAM-style
+/// policy (JSON) and a disabled flag. <see cref="ToString"/> never shows the secret or the token.
+/// </summary>
+/// <param name="AccessKeyId">The access key id.</param>
+/// <param name="AccessKeySecret">The access key secret.</param>
+public sealed record LocalAccessKey(string AccessKeyId, string AccessKeySecret)
+{
+    /// <summary>When set, a request signed with this key must carry exactly this <c>x-oss-security-token</c>.</summary>
+    public string? SecurityToken { get; init; }
+
+    /// <summary>
+    /// A RAM-style policy, e.g.
+    /// <c>{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["acs:oss:*:*:examplebucket/uploads/*"]}]}</c>.
+    /// Null means full access. Deny wins over Allow; anything not allowed is denied.
+    /// </summary>
+    public string? Policy { get; init; }
+
+    /// <summary>A disabled key is refused as if unknown (403 InvalidAccessKeyId).</summary>
+    public bool Disabled { get; init; }
+
+    /// <summary>The key id and flags; never the secret or the token.</summary>
+    /// <returns>A string safe to log.</returns>
+    public override string ToString() =>
+        $"LocalAccessKey {{ AccessKeyId = {AccessKeyId}, AccessKeySecret = ***, SecurityToken = {(SecurityToken is null ? "none" : "***")}, " +
+        $"Policy = {(Policy is null ? "full access" : "custom")}, Disabled = {Disabled} }}";
+}

@@ -1,0 +1,628 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace OssPresign.Server.Storage;
+
+/// <summary>
+/// Buckets and objects: metadata in SQLite (WAL), bodies as files named by generated ids under <c>objects/</c>.
+/// </summary>
+/// <remarks>
+/// A PutObject streams the body to <c>tmp/</c> while computing MD5 and CRC-64, fsyncs it, renames it into
+/// <c>objects/</c> under a fresh id and then commits the row in one SQLite transaction. So an object is visible only
+/// when complete; a crash before the commit leaves a temp file or an unreferenced body, and both are deleted on the
+/// next start. Commits are serialized, so concurrent PUTs of one key leave exactly one whole winner (the last to
+/// commit) and its loser's body is deleted. No key ever becomes part of a path.
+/// </remarks>
+internal sealed partial class ObjectStore : IDisposable
+{
+    /// <summary>The largest object PutObject accepts: 5 GiB, as OSS.</summary>
+    public const long MaxObjectSize = 5L * 1024 * 1024 * 1024;
+
+    private const int BufferSize = 256 * 1024;
+
+    /// <summary>U+10FFFF, the largest code point: its UTF-8 form sorts after every other character's.</summary>
+    private static readonly string MaxChar = char.ConvertFromUtf32(0x10FFFF);
+
+    /// <summary>
+    /// CRC-64/XZ: ECMA-182 polynomial, reflected, init and final XOR all ones (OSS-V4.md §7). The default
+    /// <see cref="Crc64"/> parameters are a different variant and must not be used for <c>x-oss-hash-crc64ecma</c>.
+    /// </summary>
+    internal static readonly Crc64ParameterSet Crc64Xz = Crc64ParameterSet.Create(0x42F0E1EBA9EA3693, ulong.MaxValue, ulong.MaxValue, true);
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true };
+
+    private readonly string _connectionString;
+    private readonly string _tempDirectory;
+    private readonly string _objectsDirectory;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _commitLock = new();
+
+    /// <summary>Opens (creating when needed) the store in <paramref name="dataDirectory"/> and cleans up after a crash.</summary>
+    /// <param name="dataDirectory">The data folder.</param>
+    /// <param name="time">The clock for Last-Modified and bucket creation times.</param>
+    /// <param name="logger">The logger.</param>
+    public ObjectStore(string dataDirectory, TimeProvider time, ILogger<ObjectStore> logger)
+    {
+        DataDirectory = Path.GetFullPath(dataDirectory);
+        _tempDirectory = Path.Combine(DataDirectory, "tmp");
+        _objectsDirectory = Path.Combine(DataDirectory, "objects");
+        _time = time;
+        _logger = logger;
+        Directory.CreateDirectory(_tempDirectory);
+        Directory.CreateDirectory(_objectsDirectory);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(DataDirectory, "metadata.db"),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+        CreateSchema();
+        RemoveLeftovers();
+    }
+
+    /// <summary>The absolute data folder.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>The folder of in-progress uploads (emptied on start).</summary>
+    internal string TempDirectory => _tempDirectory;
+
+    /// <summary>The folder of committed bodies.</summary>
+    internal string ObjectsDirectory => _objectsDirectory;
+
+    /// <summary>Creates a bucket, or updates its CORS rules when <paramref name="replaceCors"/> and it exists.</summary>
+    /// <returns>False when it already existed.</returns>
+    public bool EnsureBucket(string name, string region, IReadOnlyList<CorsRule> cors, bool replaceCors)
+    {
+        lock (_commitLock)
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            var existing = FindBucket(connection, transaction, name);
+            if (existing is not null)
+            {
+                if (replaceCors)
+                {
+                    Execute(connection, transaction, "UPDATE buckets SET cors = $cors WHERE name = $name",
+                        ("$cors", JsonSerializer.Serialize(cors, Json)), ("$name", name));
+                }
+
+                transaction.Commit();
+                return false;
+            }
+
+            Execute(connection, transaction, "INSERT INTO buckets (name, region, created, cors) VALUES ($name, $region, $created, $cors)",
+                ("$name", name), ("$region", region), ("$created", _time.GetUtcNow().ToUnixTimeMilliseconds()),
+                ("$cors", JsonSerializer.Serialize(cors, Json)));
+            transaction.Commit();
+            return true;
+        }
+    }
+
+    /// <summary>Finds a bucket.</summary>
+    public BucketInfo? GetBucket(string name)
+    {
+        using var connection = Open();
+        return FindBucket(connection, null, name);
+    }
+
+    /// <summary>All buckets whose name starts with <paramref name="prefix"/> and sorts after <paramref name="marker"/>.</summary>
+    public IReadOnlyList<BucketInfo> ListBuckets(string prefix, string marker)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, region, created, cors FROM buckets WHERE name > $marker ORDER BY name";
+        command.Parameters.AddWithValue("$marker", marker);
+        using var reader = command.ExecuteReader();
+        var buckets = new List<BucketInfo>();
+        while (reader.Read())
+        {
+            var bucket = ReadBucket(reader);
+            if (bucket.Name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                buckets.Add(bucket);
+            }
+        }
+
+        return buckets;
+    }
+
+    /// <summary>Deletes an empty bucket.</summary>
+    /// <returns>Null when deleted; otherwise <c>NoSuchBucket</c> or <c>BucketNotEmpty</c>.</returns>
+    public string? DeleteBucket(string name)
+    {
+        lock (_commitLock)
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            if (FindBucket(connection, transaction, name) is null)
+            {
+                return Signing.OssErrorCodes.NoSuchBucket;
+            }
+
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $bucket)";
+                command.Parameters.AddWithValue("$bucket", name);
+                if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) != 0)
+                {
+                    return Signing.OssErrorCodes.BucketNotEmpty;
+                }
+            }
+
+            Execute(connection, transaction, "DELETE FROM buckets WHERE name = $name", ("$name", name));
+            transaction.Commit();
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Streams <paramref name="body"/> into a new object. The body is hashed as it arrives, never held whole in
+    /// memory, and never read twice.
+    /// </summary>
+    /// <param name="bucket">The bucket.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="body">The request body.</param>
+    /// <param name="headers">The headers to keep.</param>
+    /// <param name="expectedMd5">The decoded Content-MD5, or null.</param>
+    /// <param name="forbidOverwrite">Refuse when the key exists (<c>x-oss-forbid-overwrite: true</c>).</param>
+    /// <param name="cancellationToken">Aborts the upload (client gone).</param>
+    /// <returns>The outcome.</returns>
+    [SuppressMessage("Security", "CA5351:Do Not Use Broken Cryptographic Algorithms",
+        Justification = "MD5 is the OSS ETag and Content-MD5 checksum (OSS-V4.md §7), an integrity check, not a security control.")]
+    public async Task<PutOutcome> PutObjectAsync(
+        string bucket, string key, Stream body, ObjectHeaders headers, byte[]? expectedMd5, bool forbidOverwrite, CancellationToken cancellationToken)
+    {
+        if (GetBucket(bucket) is null)
+        {
+            return new PutOutcome(PutStatus.NoSuchBucket);
+        }
+
+        var tempPath = Path.Combine(_tempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
+        try
+        {
+            long size = 0;
+            byte[] md5;
+            ulong crc;
+            var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
+            {
+                using var md5Hash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+                var crc64 = new Crc64(Crc64Xz);
+                var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                try
+                {
+                    int read;
+                    while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        size += read;
+                        if (size > MaxObjectSize)
+                        {
+                            return new PutOutcome(PutStatus.EntityTooLarge);
+                        }
+
+                        md5Hash.AppendData(buffer, 0, read);
+                        crc64.Append(buffer.AsSpan(0, read));
+                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+
+                // Durable before it can become visible: the commit below must never point at bytes still in the cache.
+                file.Flush(flushToDisk: true);
+                md5 = md5Hash.GetHashAndReset();
+                crc = crc64.GetCurrentHashAsUInt64();
+            }
+
+            if (expectedMd5 is not null && !expectedMd5.AsSpan().SequenceEqual(md5))
+            {
+                return new PutOutcome(PutStatus.BadDigest, ComputedMd5: md5);
+            }
+
+            var bodyId = NewBodyId();
+            var bodyPath = BodyPath(bodyId);
+            Directory.CreateDirectory(Path.GetDirectoryName(bodyPath)!);
+            File.Move(tempPath, bodyPath);
+            var stored = new StoredObject(bucket, key, bodyId, size, Convert.ToHexString(md5), crc, TruncateToSeconds(_time.GetUtcNow()), headers);
+            var status = Commit(stored, forbidOverwrite);
+            if (status != PutStatus.Created)
+            {
+                DeleteBody(bodyId);
+                return new PutOutcome(status, ComputedMd5: md5);
+            }
+
+            return new PutOutcome(PutStatus.Created, stored, md5);
+        }
+        finally
+        {
+            // Success moved it away; any failure (bad digest, client gone, full disk) leaves nothing behind.
+            TryDelete(tempPath);
+        }
+    }
+
+    /// <summary>Finds an object's metadata.</summary>
+    public StoredObject? GetObject(string bucket, string key)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ObjectColumns} FROM objects WHERE bucket = $bucket AND key = $key";
+        command.Parameters.AddWithValue("$bucket", bucket);
+        command.Parameters.AddWithValue("$key", key);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadObject(reader) : null;
+    }
+
+    /// <summary>
+    /// Finds an object and opens its body. Retries when a concurrent overwrite deleted the body between the lookup
+    /// and the open, so a reader gets either the old or the new object whole.
+    /// </summary>
+    /// <returns>The object and an open body stream, or null when there is no such object.</returns>
+    public (StoredObject Object, FileStream Body)? OpenObject(string bucket, string key)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var stored = GetObject(bucket, key);
+            if (stored is null)
+            {
+                return null;
+            }
+
+            try
+            {
+                var stream = new FileStream(BodyPath(stored.BodyId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
+                    bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                return (stored, stream);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                LogBodyReplaced(stored.Bucket, stored.BodyId);
+            }
+        }
+
+        throw new IOException($"The body of an object in bucket '{bucket}' kept disappearing while being opened.");
+    }
+
+    /// <summary>Deletes an object; deleting a missing key is not an error (as OSS).</summary>
+    public void DeleteObject(string bucket, string key)
+    {
+        string? bodyId;
+        lock (_commitLock)
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            bodyId = FindBodyId(connection, transaction, bucket, key);
+            if (bodyId is null)
+            {
+                return;
+            }
+
+            Execute(connection, transaction, "DELETE FROM objects WHERE bucket = $bucket AND key = $key", ("$bucket", bucket), ("$key", key));
+            transaction.Commit();
+        }
+
+        DeleteBody(bodyId);
+    }
+
+    /// <summary>
+    /// Lists keys in UTF-8 byte order (as OSS), grouping by <paramref name="delimiter"/> into common prefixes.
+    /// </summary>
+    /// <param name="bucket">The bucket.</param>
+    /// <param name="prefix">Only keys starting with this.</param>
+    /// <param name="delimiter">Groups keys by the first occurrence after the prefix; empty for none.</param>
+    /// <param name="after">Only entries after this key or common prefix (exclusive), or null.</param>
+    /// <param name="afterIsCommonPrefix">Whether <paramref name="after"/> is a common prefix whose keys are all skipped.</param>
+    /// <param name="maxKeys">The page size, counting objects and common prefixes.</param>
+    /// <returns>The page.</returns>
+    public ListPage ListObjects(string bucket, string prefix, string delimiter, string? after, bool afterIsCommonPrefix, int maxKeys)
+    {
+        const int Batch = 1000;
+        var entries = new List<ListEntry>();
+        var skipPrefix = afterIsCommonPrefix ? after : null;
+        var cursor = afterIsCommonPrefix ? after + MaxChar : after;
+        using var connection = Open();
+        while (entries.Count <= maxKeys)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = cursor is null || string.CompareOrdinal(cursor, prefix) < 0
+                ? $"SELECT {ObjectColumns} FROM objects WHERE bucket = $bucket AND key >= $prefix ORDER BY key LIMIT $limit"
+                : $"SELECT {ObjectColumns} FROM objects WHERE bucket = $bucket AND key > $cursor ORDER BY key LIMIT $limit";
+            command.Parameters.AddWithValue("$bucket", bucket);
+            command.Parameters.AddWithValue("$prefix", prefix);
+            command.Parameters.AddWithValue("$cursor", (object?)cursor ?? DBNull.Value);
+            command.Parameters.AddWithValue("$limit", Batch);
+            using var reader = command.ExecuteReader();
+            var rows = 0;
+            var jumped = false;
+            while (reader.Read())
+            {
+                rows++;
+                var stored = ReadObject(reader);
+                cursor = stored.Key;
+                if (!stored.Key.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    // Keys with a prefix are contiguous in byte order, so the first one without it ends the listing.
+                    return new ListPage(entries, false);
+                }
+
+                if (skipPrefix is not null && stored.Key.StartsWith(skipPrefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var split = delimiter.Length == 0 ? -1 : stored.Key.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
+                if (split >= 0)
+                {
+                    var common = stored.Key[..(split + delimiter.Length)];
+                    entries.Add(new ListEntry(common, true, null));
+                    skipPrefix = common;
+
+                    // Jump past the group: every key that starts with it sorts below prefix + U+10FFFF (UTF-8 F4 8F BF BF);
+                    // the rare key beyond that is caught by skipPrefix.
+                    cursor = common + MaxChar;
+                    jumped = true;
+                }
+                else
+                {
+                    entries.Add(new ListEntry(stored.Key, false, stored));
+                }
+
+                if (entries.Count > maxKeys || jumped)
+                {
+                    break;
+                }
+            }
+
+            if (entries.Count > maxKeys)
+            {
+                break;
+            }
+
+            if (!jumped && rows < Batch)
+            {
+                return new ListPage(entries, false);
+            }
+        }
+
+        // One entry past the page was read only to learn that the listing is truncated.
+        entries.RemoveAt(entries.Count - 1);
+        return new ListPage(entries, true);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        // Pooled connections keep the database open; release them so the folder can be reused or deleted.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    private PutStatus Commit(StoredObject stored, bool forbidOverwrite)
+    {
+        string? replaced;
+        lock (_commitLock)
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            if (FindBucket(connection, transaction, stored.Bucket) is null)
+            {
+                return PutStatus.NoSuchBucket;
+            }
+
+            replaced = FindBodyId(connection, transaction, stored.Bucket, stored.Key);
+            if (replaced is not null && forbidOverwrite)
+            {
+                return PutStatus.FileAlreadyExists;
+            }
+
+            var h = stored.Headers;
+            Execute(connection, transaction,
+                """
+                INSERT INTO objects (bucket, key, body_id, size, md5, crc64, last_modified, content_type, content_disposition,
+                                     content_encoding, cache_control, expires, metadata)
+                VALUES ($bucket, $key, $body, $size, $md5, $crc64, $modified, $type, $disposition, $encoding, $cache, $expires, $meta)
+                ON CONFLICT (bucket, key) DO UPDATE SET
+                    body_id = excluded.body_id, size = excluded.size, md5 = excluded.md5, crc64 = excluded.crc64,
+                    last_modified = excluded.last_modified, content_type = excluded.content_type,
+                    content_disposition = excluded.content_disposition, content_encoding = excluded.content_encoding,
+                    cache_control = excluded.cache_control, expires = excluded.expires, metadata = excluded.metadata
+                """,
+                ("$bucket", stored.Bucket), ("$key", stored.Key), ("$body", stored.BodyId), ("$size", stored.Size),
+                ("$md5", stored.Md5Hex), ("$crc64", stored.Crc64.ToString(CultureInfo.InvariantCulture)),
+                ("$modified", stored.LastModified.ToUnixTimeMilliseconds()), ("$type", h.ContentType),
+                ("$disposition", h.ContentDisposition), ("$encoding", h.ContentEncoding), ("$cache", h.CacheControl),
+                ("$expires", h.Expires), ("$meta", JsonSerializer.Serialize(h.Metadata, Json)));
+            transaction.Commit();
+        }
+
+        if (replaced is not null)
+        {
+            DeleteBody(replaced);
+        }
+
+        return PutStatus.Created;
+    }
+
+    private const string ObjectColumns =
+        "bucket, key, body_id, size, md5, crc64, last_modified, content_type, content_disposition, content_encoding, cache_control, expires, metadata";
+
+    private static StoredObject ReadObject(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.GetInt64(3),
+        reader.GetString(4),
+        ulong.Parse(reader.GetString(5), CultureInfo.InvariantCulture),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+        new ObjectHeaders(
+            NullableString(reader, 7),
+            NullableString(reader, 8),
+            NullableString(reader, 9),
+            NullableString(reader, 10),
+            NullableString(reader, 11),
+            JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(12), Json) ?? []));
+
+    private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static BucketInfo ReadBucket(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+        JsonSerializer.Deserialize<List<CorsRule>>(reader.GetString(3), Json) ?? []);
+
+    private static BucketInfo? FindBucket(SqliteConnection connection, SqliteTransaction? transaction, string name)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT name, region, created, cors FROM buckets WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadBucket(reader) : null;
+    }
+
+    private static string? FindBodyId(SqliteConnection connection, SqliteTransaction transaction, string bucket, string key)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT body_id FROM objects WHERE bucket = $bucket AND key = $key";
+        command.Parameters.AddWithValue("$bucket", bucket);
+        command.Parameters.AddWithValue("$key", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+
+        // FULL: a committed PutObject survives power loss, which is the point of fsyncing the body first.
+        command.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+        command.ExecuteNonQuery();
+        return connection;
+    }
+
+    private void CreateSchema()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+
+        // key is TEXT with the default BINARY collation: comparisons are memcmp over UTF-8, which is OSS's list order.
+        command.CommandText =
+            """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS buckets (
+                name    TEXT NOT NULL PRIMARY KEY,
+                region  TEXT NOT NULL,
+                created INTEGER NOT NULL,
+                cors    TEXT NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS objects (
+                bucket              TEXT NOT NULL REFERENCES buckets (name),
+                key                 TEXT NOT NULL,
+                body_id             TEXT NOT NULL UNIQUE,
+                size                INTEGER NOT NULL,
+                md5                 TEXT NOT NULL,
+                crc64               TEXT NOT NULL,
+                last_modified       INTEGER NOT NULL,
+                content_type        TEXT,
+                content_disposition TEXT,
+                content_encoding    TEXT,
+                cache_control       TEXT,
+                expires             TEXT,
+                metadata            TEXT NOT NULL,
+                PRIMARY KEY (bucket, key)
+            ) WITHOUT ROWID;
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    private void RemoveLeftovers()
+    {
+        // Temp files are uploads that never finished; they were never visible.
+        foreach (var file in Directory.EnumerateFiles(_tempDirectory))
+        {
+            TryDelete(file);
+            LogRemoved("incomplete upload", file);
+        }
+
+        // A body no row names is an upload that crashed between rename and commit, or a replaced body whose delete
+        // did not happen.
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        using (var connection = Open())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT body_id FROM objects";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                referenced.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var file in Directory.EnumerateFiles(_objectsDirectory, "*", SearchOption.AllDirectories))
+        {
+            if (!referenced.Contains(Path.GetFileName(file)))
+            {
+                TryDelete(file);
+                LogRemoved("orphan body", file);
+            }
+        }
+    }
+
+    private static string NewBodyId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private string BodyPath(string bodyId) => Path.Combine(_objectsDirectory, bodyId[..2], bodyId);
+
+    private void DeleteBody(string bodyId) => TryDelete(BodyPath(bodyId));
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException e)
+        {
+            // Left for the next start's cleanup; the row no longer names it, so it is invisible.
+            LogDeleteFailed(path, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            LogDeleteFailed(path, e);
+        }
+    }
+
+    private static DateTimeOffset TruncateToSeconds(DateTimeOffset time) =>
+        new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Kind} {File} left by an earlier run")]
+    private partial void LogRemoved(string kind, string file);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete {File}; the next start removes it")]
+    private partial void LogDeleteFailed(string file, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Body {BodyId} in bucket {Bucket} was replaced while opening; retrying")]
+    private partial void LogBodyReplaced(string bucket, string bodyId);
+}
