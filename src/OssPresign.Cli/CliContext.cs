@@ -33,6 +33,9 @@ public sealed class CliContext
     /// <summary>The HTTP handler uploads go through; null for a default <see cref="SocketsHttpHandler"/>.</summary>
     public HttpMessageHandler? HttpHandler { get; init; }
 
+    /// <summary>Whether <c>serve</c> logs requests to the console; off for in-process callers, whose output stays clean.</summary>
+    public bool ServerLogsToConsole { get; init; }
+
     /// <summary>Called by <c>serve</c> once the server listens, with its endpoint (lets an in-process caller connect).</summary>
     public Action<Uri>? ServerStarted { get; init; }
 
@@ -53,6 +56,7 @@ public sealed class CliContext
             In = Console.In,
             ShowProgressBar = !Console.IsOutputRedirected && stdout.Profile.Capabilities.Interactive,
             HandleCtrlC = true,
+            ServerLogsToConsole = true,
         };
     }
 
