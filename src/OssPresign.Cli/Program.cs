@@ -38,6 +38,7 @@ public static class Program
             PresignCommand.Create(context),
             UploadCommand.Create(context),
             InspectCommand.Create(context),
+            ServeCommand.Create(context),
         };
 
         var parseResult = root.Parse(args);

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using OssPresign.Server;
+using Spectre.Console;
+
+namespace OssPresign.Cli.Commands;
+
+/// <summary>
+/// <c>serve</c>: runs <see cref="LocalOssServer"/> until Ctrl+C, after printing where it listens, the key to sign with
+/// and a presigned PUT made on the spot with a curl line to try it.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var host = new Option<string>("--host") { Description = "The address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "The TCP port; 0 picks a free one.", DefaultValueFactory = _ => 9000 };
+        port.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 65535)
+            {
+                result.AddError($"--port {result.GetValueOrDefault<int>()} is not a TCP port (0-65535).");
+            }
+        });
+        var data = new Option<string>("--data") { Description = "The data folder (metadata, objects, development key).", DefaultValueFactory = _ => ".oss-data", HelpName = "dir" };
+        var config = new Option<FileInfo>("--config") { Description = "A JSON file of buckets and access keys.", HelpName = "file" };
+        config.AcceptExistingOnly();
+        var region = new Option<string>("--region") { Description = "The region of the server and its buckets.", DefaultValueFactory = _ => "cn-hangzhou" };
+        var buckets = new Option<string[]>("--bucket") { Description = "A bucket to create on start (repeatable). Default: examplebucket.", HelpName = "name" };
+        buckets.Validators.Add(result =>
+        {
+            foreach (var name in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (!OssNames.IsValidBucketName(name))
+                {
+                    result.AddError($"--bucket '{name}' is not a bucket name: use 3-63 characters of a-z, 0-9 and '-', not starting or ending with '-'.");
+                }
+            }
+        });
+
+        var command = new Command("serve", "Run a local OSS-compatible server that verifies presigned URLs, until Ctrl+C.")
+        {
+            host, port, data, config, region, buckets,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var bucketNames = parse.GetValue(buckets) is { Length: > 0 } given ? given : ["examplebucket"];
+            var options = new LocalOssServerOptions
+            {
+                Host = parse.GetRequiredValue(host),
+                Port = parse.GetValue(port),
+                DataDirectory = parse.GetRequiredValue(data),
+                ConfigFile = parse.GetValue(config)?.FullName,
+                Region = parse.GetRequiredValue(region),
+                Buckets = [.. bucketNames],
+                TimeProvider = context.TimeProvider,
+                ConfigureLogging = context.ServerLogsToConsole ? ConfigureConsoleLogging : null,
+            };
+
+            LocalOssServer server;
+            try
+            {
+                server = await LocalOssServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+            {
+                await context.ErrorWriter.WriteLineAsync($"error: the server did not start: {e.Message}").ConfigureAwait(false);
+                return Program.Failed;
+            }
+
+            await using (server.ConfigureAwait(false))
+            {
+                await WriteBannerAsync(context, server, cancellationToken).ConfigureAwait(false);
+                context.ServerStarted?.Invoke(server.Endpoint);
+                try
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, context.TimeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    await context.OutWriter.WriteLineAsync("Stopping.").ConfigureAwait(false);
+                }
+            }
+
+            return Program.Success;
+        });
+        return command;
+    }
+
+    private static void ConfigureConsoleLogging(ILoggingBuilder logging) => logging
+        .AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        })
+        .AddFilter("Microsoft", LogLevel.Warning)
+        .SetMinimumLevel(LogLevel.Information);
+
+    private static async Task WriteBannerAsync(CliContext context, LocalOssServer server, CancellationToken cancellationToken)
+    {
+        var credentials = server.Credentials;
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("Endpoint:", server.Endpoint.ToString());
+        grid.AddRow("Region:", server.Region);
+        grid.AddRow("Buckets:", server.Buckets.Count == 0 ? "(none)" : string.Join(", ", server.Buckets));
+        grid.AddRow("Access key id:", credentials.AccessKeyId);
+        context.Out.MarkupLine("[bold]Local OSS server running[/] (Ctrl+C to stop)");
+        context.Out.Write(grid);
+
+        var writer = context.OutWriter;
+        if (server.IsDevelopmentKey)
+        {
+            // The generated development key only opens this loopback server, so showing it is the point; a configured
+            // key's secret is never printed.
+            await writer.WriteLineAsync("Development key (for this server only):").ConfigureAwait(false);
+            await writer.WriteLineAsync($"  export OSS_ACCESS_KEY_ID={CliFormat.ShellQuote(credentials.AccessKeyId)}").ConfigureAwait(false);
+            await writer.WriteLineAsync($"  export OSS_ACCESS_KEY_SECRET={CliFormat.ShellQuote(credentials.AccessKeySecret)}").ConfigureAwait(false);
+        }
+
+        if (server.Buckets.Count == 0)
+        {
+            return;
+        }
+
+        var bucket = server.Buckets[0];
+        var endpoint = server.Endpoint.GetLeftPart(UriPartial.Authority);
+        var example = await server.CreateClient()
+            .PresignAsync(new PutObjectRequest { Bucket = bucket, Key = "hello.txt" }, new PresignOptions { Expires = TimeSpan.FromHours(1) }, cancellationToken)
+            .ConfigureAwait(false);
+        await writer.WriteLineAsync().ConfigureAwait(false);
+        await writer.WriteLineAsync("Try it: a presigned PUT of hello.txt, valid for 1 h:").ConfigureAwait(false);
+        await writer.WriteLineAsync("  echo hello > hello.txt").ConfigureAwait(false);
+        await writer.WriteLineAsync("  " + CliFormat.CurlLine(example.Method, example.Url, example.SignedHeaders, "hello.txt")).ConfigureAwait(false);
+        await writer.WriteLineAsync("Presign your own:").ConfigureAwait(false);
+        await writer.WriteLineAsync(
+            $"  oss-presign presign --endpoint {endpoint} --region {server.Region} --bucket {bucket} --object hello.txt").ConfigureAwait(false);
+    }
+}
