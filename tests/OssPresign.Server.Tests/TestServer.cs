@@ -124,6 +124,55 @@ internal sealed class TestServer : IAsyncDisposable
 
     public static string Single(HttpResponseHeaders headers, string name) => Assert.Single(headers.GetValues(name));
 
+    /// <summary>
+    /// Sends a raw HTTP/1.1 request head and <paramref name="body"/> over a socket, so a test can lie about
+    /// Content-Length or hang up mid-body, which HttpClient will not do.
+    /// </summary>
+    /// <returns>The response text, or null when <paramref name="hangUp"/> closed the socket before any response.</returns>
+    public async Task<string?> SendRawAsync(string method, string url, long contentLength, byte[] body, bool hangUp)
+    {
+        var target = url[url.IndexOf('/', "http://".Length)..];
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(Server.Endpoint.Host, Server.Endpoint.Port);
+        var stream = socket.GetStream();
+        var head = $"{method} {target} HTTP/1.1\r\nHost: {Server.Endpoint.Authority}\r\nContent-Length: {contentLength}\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(body);
+        await stream.FlushAsync();
+        if (hangUp)
+        {
+            socket.Client.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+            return null;
+        }
+
+        var buffer = new byte[64 * 1024];
+        var total = 0;
+        int read;
+        while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total))) > 0)
+        {
+            total += read;
+            var text = System.Text.Encoding.UTF8.GetString(buffer, 0, total);
+            if (text.Contains("</Error>", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, total);
+    }
+
+    /// <summary>Waits (bounded) for a condition the server reaches asynchronously, e.g. after a client hangs up.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            Assert.False(timeout.IsCancellationRequested, $"Timed out waiting until {what}.");
+            await Task.Yield();
+            await Task.Delay(10, CancellationToken.None);
+        }
+    }
+
     public static byte[] RandomBytes(int length)
     {
         var bytes = new byte[length];

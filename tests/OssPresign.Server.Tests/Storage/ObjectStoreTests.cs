@@ -1,0 +1,195 @@
+using System.IO.Hashing;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using OssPresign.Server.Storage;
+
+namespace OssPresign.Server.Tests.Storage;
+
+public sealed partial class ObjectStoreTests
+{
+    [Theory]
+    [InlineData("123456789", 11051210869376104954UL)]
+    [InlineData("hello", 11177612005948864433UL)]
+    [InlineData("", 0UL)]
+    public void Crc64Xz_MatchesTheOssCheckValues(string text, ulong expected) =>
+        Assert.Equal(expected, Crc64.HashToUInt64(ObjectStore.Crc64Xz, Encoding.ASCII.GetBytes(text)));
+
+    [Fact]
+    public async Task PutObject_ReturnsCrc64AndEtagOfTheBody()
+    {
+        await using var t = await TestServer.StartAsync();
+
+        using var put = await t.PutAsync("examplebucket", "hello.txt", Encoding.ASCII.GetBytes("hello"));
+        using var get = await t.GetAsync("examplebucket", "hello.txt");
+
+        Assert.Equal("11177612005948864433", TestServer.Single(put.Headers, "x-oss-hash-crc64ecma"));
+        Assert.Equal("\"5D41402ABC4B2A76B9719D911017C592\"", put.Headers.ETag?.Tag);
+        Assert.Equal("11177612005948864433", TestServer.Single(get.Headers, "x-oss-hash-crc64ecma"));
+        Assert.Equal("\"5D41402ABC4B2A76B9719D911017C592\"", get.Headers.ETag?.Tag);
+        Assert.Equal("XUFAKrxLKna5cZ2REBfFkg==", Convert.ToBase64String(get.Content.Headers.ContentMD5!));
+    }
+
+    private static readonly string[] OddKeys =
+    [
+        "../../etc/passwd",
+        "a",
+        "a/b",
+        "a//b",
+        "/leading-slash",
+        "./dot/./segments/../x",
+        "100%25 literal % and ?#&=+;",
+        "tab\tand\u0001control",
+        new string('中', 333) + "x",
+    ];
+
+    [Fact]
+    public async Task OddKeys_AreOrdinaryObjects_StoredUnderGeneratedNames()
+    {
+        await using var t = await TestServer.StartAsync();
+        Assert.Equal(1000, Encoding.UTF8.GetByteCount(new string('中', 333) + "x"));
+        var bodies = OddKeys.Select(k => (Key: k, Body: Encoding.UTF8.GetBytes("body of " + k))).ToList();
+
+        foreach (var (key, body) in bodies)
+        {
+            using var put = await t.PutAsync("examplebucket", key, body);
+            Assert.True(put.StatusCode == HttpStatusCode.OK, $"PUT {key}: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
+        }
+
+        foreach (var (key, body) in bodies)
+        {
+            using var get = await t.GetAsync("examplebucket", key);
+            Assert.True(get.StatusCode == HttpStatusCode.OK, $"GET {key}: {(int)get.StatusCode}");
+            Assert.Equal(body, await get.Content.ReadAsByteArrayAsync());
+        }
+
+        var files = Directory.EnumerateFiles(t.DataDirectory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(t.DataDirectory, f)).ToList();
+        var bodyFiles = files.Where(f => f.StartsWith("objects" + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToList();
+        Assert.Equal(bodies.Count, bodyFiles.Count);
+        Assert.All(bodyFiles, f => Assert.Matches(BodyFileName(), f));
+        Assert.DoesNotContain(files, f => f.Contains("passwd", StringComparison.Ordinal) || f.Contains("etc", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task KeyLongerThan1023Bytes_IsInvalidObjectName()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = new string('k', 1023) });
+        var tooLong = presigned.Url.Replace(new string('k', 1023), new string('k', 1024), StringComparison.Ordinal);
+
+        using var response = await t.Http.SendAsync(new HttpRequestMessage(HttpMethod.Put, TestServer.RawUri(tooLong)) { Content = new ByteArrayContent([1]) });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("InvalidObjectName", (await TestServer.ErrorAsync(response)).Element("Code")?.Value);
+    }
+
+    [Fact]
+    public async Task DotSegmentKey_WithCurlPathAsIs_IsStoredUnderTheExactKey()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "../../etc/passwd" });
+        var file = Path.Combine(t.DataDirectory, "passwd-body.txt");
+        await File.WriteAllTextAsync(file, "not the real one");
+
+        var (exitCode, output) = await OssPresign.Server.Tests.Auth.PresignedRequestTests.RunCurlAsync("-sS", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "-T", file, presigned.Url);
+
+        Assert.Equal((0, "200"), (exitCode, output));
+        using var get = await t.GetAsync("examplebucket", "../../etc/passwd");
+        Assert.Equal("not the real one", await get.Content.ReadAsStringAsync());
+        using var other = await t.GetAsync("examplebucket", "etc/passwd");
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task Restart_KeepsEveryObject()
+    {
+        await using var t = await TestServer.StartAsync();
+        var bodies = Enumerable.Range(0, 20).ToDictionary(i => $"restart/{i:D2}.bin", i => TestServer.RandomBytes(1000 * i));
+        foreach (var (key, body) in bodies)
+        {
+            using var put = await t.PutAsync("examplebucket", key, body);
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        using (var meta = await t.PutAsync("otherbucket", "x", [9]))
+        {
+            Assert.Equal(HttpStatusCode.OK, meta.StatusCode);
+        }
+
+        await t.RestartAsync();
+
+        foreach (var (key, body) in bodies)
+        {
+            using var get = await t.GetAsync("examplebucket", key);
+            Assert.Equal(body, await get.Content.ReadAsByteArrayAsync());
+        }
+
+        using var otherGet = await t.GetAsync("otherbucket", "x");
+        Assert.Equal(new byte[] { 9 }, await otherGet.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Start_RemovesTempFilesAndOrphanBodies_AndKeepsCommittedObjects()
+    {
+        await using var t = await TestServer.StartAsync();
+        using (var put = await t.PutAsync("examplebucket", "kept.txt", [1, 2, 3]))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        var temp = Path.Combine(t.DataDirectory, "tmp", "crashed-upload.tmp");
+        var orphan = Path.Combine(t.DataDirectory, "objects", "ab", "ab000000000000000000000000000000");
+        await t.RestartAsync(o =>
+        {
+            // Simulate a crash: files left behind while the server was down.
+            File.WriteAllBytes(temp, [1]);
+            Directory.CreateDirectory(Path.GetDirectoryName(orphan)!);
+            File.WriteAllBytes(orphan, [2]);
+            return o;
+        });
+
+        Assert.False(File.Exists(temp));
+        Assert.False(File.Exists(orphan));
+        using var get = await t.GetAsync("examplebucket", "kept.txt");
+        Assert.Equal(new byte[] { 1, 2, 3 }, await get.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task InterruptedUpload_LeavesNothingVisibleAndNoTempFile()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "interrupted.bin" });
+        var tempDirectory = Path.Combine(t.DataDirectory, "tmp");
+
+        var response = await t.SendRawAsync("PUT", presigned.Url, contentLength: 1_000_000, body: TestServer.RandomBytes(100_000), hangUp: true);
+
+        Assert.Null(response);
+        await TestServer.WaitUntilAsync(() => Directory.GetFiles(tempDirectory).Length == 0, "the server removed the temp file");
+        using var get = await t.GetAsync("examplebucket", "interrupted.bin");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(t.DataDirectory, "objects"), "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task ConcurrentPutsToOneKey_LeaveOneWholeWinner()
+    {
+        await using var t = await TestServer.StartAsync();
+        var bodies = Enumerable.Range(0, 8).Select(i => TestServer.RandomBytes(400_000 + i)).ToList();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "contended.bin" });
+
+        var responses = await Task.WhenAll(bodies.Select(b => t.Http.SendAsync(TestServer.Request(presigned, new ByteArrayContent(b)))));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        using var get = await t.GetAsync("examplebucket", "contended.bin");
+        var stored = await get.Content.ReadAsByteArrayAsync();
+        Assert.Contains(bodies, b => b.AsSpan().SequenceEqual(stored));
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(t.DataDirectory, "objects"), "*", SearchOption.AllDirectories));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [GeneratedRegex(@"^objects/[0-9a-f]{2}/[0-9a-f]{32}$")]
+    private static partial Regex BodyFileName();
+}
