@@ -40,7 +40,10 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         _time = time;
     }
 
-    /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:41234</c>. Path-style: <c>{Endpoint}bucket/key</c>.</summary>
+    /// <summary>
+    /// Where to reach the server, e.g. <c>http://127.0.0.1:41234</c> (loopback when it listens on every interface).
+    /// Path-style: <c>{Endpoint}bucket/key</c>; virtual-hosted: <c>http://bucket.localhost:port/key</c>.
+    /// </summary>
     public Uri Endpoint { get; }
 
     /// <summary>The service region (bare, e.g. <c>cn-hangzhou</c>): of ListBuckets, PutBucket and the default buckets.</summary>
@@ -116,8 +119,11 @@ public sealed partial class LocalOssServer : IAsyncDisposable
             options.ConfigureApplication?.Invoke(app);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
-            var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            var endpoint = new Uri(new Uri(listening).GetLeftPart(UriPartial.Authority));
+            var listening = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+            // Bound to every interface: clients on this machine reach it through loopback, so that is the endpoint.
+            var endpointHost = address.Equals(IPAddress.Any) ? "127.0.0.1" : address.Equals(IPAddress.IPv6Any) ? "[::1]" : listening.Host;
+            var endpoint = new Uri($"http://{endpointHost}:{listening.Port}");
             var buckets = store.ListBuckets(string.Empty, string.Empty).Select(b => b.Name).ToList();
             Log.Started(app.Logger, endpoint, region, credentials.AccessKeyId, isDevelopmentKey, buckets.Count);
             return new LocalOssServer(app, store, endpoint, region, credentials, isDevelopmentKey, buckets, options.TimeProvider);

@@ -1,0 +1,171 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace OssPresign.Server.Tests;
+
+public sealed class LocalOssServerTests
+{
+    [Fact]
+    public async Task WithoutKeys_GeneratesADevelopmentKey_SavesIt_AndReusesItOnRestart()
+    {
+        await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions { Port = 0, DataDirectory = o.DataDirectory, TimeProvider = o.TimeProvider });
+        var first = t.Server.Credentials;
+        Assert.True(t.Server.IsDevelopmentKey);
+        Assert.True(File.Exists(Path.Combine(t.DataDirectory, "dev-access-key.json")));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(t.DataDirectory, "dev-access-key.json")));
+        }
+        using (var put = await t.PutAsync("examplebucket", "dev.txt", [1]))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        await t.RestartAsync(o => new LocalOssServerOptions { Port = 0, DataDirectory = o.DataDirectory, TimeProvider = o.TimeProvider });
+
+        Assert.Equal(first.AccessKeyId, t.Server.Credentials.AccessKeyId);
+        Assert.Equal(first.AccessKeySecret, t.Server.Credentials.AccessKeySecret);
+        using var get = await t.GetAsync("examplebucket", "dev.txt");
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+    }
+
+    [Fact]
+    public async Task NonLoopbackHost_WithDevelopmentKey_IsRefused()
+    {
+        var options = new LocalOssServerOptions { Host = "0.0.0.0", Port = 0, DataDirectory = TestServer.NewDataDirectory() };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalOssServer.StartAsync(options));
+
+        Assert.Contains("development key", error.Message, StringComparison.Ordinal);
+        Directory.Delete(options.DataDirectory, recursive: true);
+    }
+
+    [Fact]
+    public async Task NonLoopbackHost_WithConfiguredKey_Starts_AndTheEndpointIsReachable()
+    {
+        await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
+        {
+            Host = "0.0.0.0",
+            Port = 0,
+            DataDirectory = o.DataDirectory,
+            TimeProvider = o.TimeProvider,
+            AccessKeys = o.AccessKeys,
+        });
+
+        Assert.False(t.Server.IsDevelopmentKey);
+        Assert.Equal("127.0.0.1", t.Server.Endpoint.Host);
+        using var put = await t.PutAsync("examplebucket", "lan.txt", [1]);
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+    }
+
+    [Fact]
+    public async Task Properties_DescribeTheServer()
+    {
+        await using var t = await TestServer.StartAsync();
+
+        Assert.Equal("cn-hangzhou", t.Server.Region);
+        Assert.Equal(["examplebucket", "otherbucket"], t.Server.Buckets);
+        Assert.Equal("test-key", t.Server.Credentials.AccessKeyId);
+        Assert.Equal("http", t.Server.Endpoint.Scheme);
+        Assert.NotEqual(0, t.Server.Endpoint.Port);
+        Assert.StartsWith($"{t.Server.Endpoint.GetLeftPart(UriPartial.Authority)}/examplebucket/k?",
+            (await t.Client.PresignAsync(new GetObjectRequest { Bucket = "examplebucket", Key = "k" })).Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvalidPolicy_StopsTheStart_NamingTheKey()
+    {
+        var options = new LocalOssServerOptions
+        {
+            Port = 0,
+            DataDirectory = TestServer.NewDataDirectory(),
+            AccessKeys = [new LocalAccessKey("broken", "s") { Policy = """{"Statement":[{"Effect":"Allow"}]}""" }],
+        };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalOssServer.StartAsync(options));
+
+        Assert.Contains("'broken'", error.Message, StringComparison.Ordinal);
+        Directory.Delete(options.DataDirectory, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("Bad_Bucket")]
+    [InlineData("ab")]
+    public async Task InvalidBucketName_IsArgumentException(string bucket)
+    {
+        var options = new LocalOssServerOptions { Port = 0, DataDirectory = TestServer.NewDataDirectory(), Buckets = [bucket], AccessKeys = [new("k", "s")] };
+
+        await Assert.ThrowsAsync<ArgumentException>(() => LocalOssServer.StartAsync(options));
+
+        Directory.Delete(options.DataDirectory, recursive: true);
+    }
+
+    [Fact]
+    public async Task ConfigFile_DeclaresKeysAndBuckets()
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"oss-config-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(config,
+            """
+            {
+              // Comments and trailing commas are accepted.
+              "buckets": [ { "name": "configured-bucket" } ],
+              "accessKeys": [
+                { "id": "from-file", "secret": "file-secret",
+                  "policy": { "Version": "1", "Statement": [ { "Effect": "Allow", "Action": "oss:*", "Resource": "acs:oss:*:*:configured-bucket/*" } ] } },
+              ],
+            }
+            """);
+        try
+        {
+            await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
+            {
+                Port = 0,
+                DataDirectory = o.DataDirectory,
+                TimeProvider = o.TimeProvider,
+                ConfigFile = config,
+            });
+
+            Assert.Equal("from-file", t.Server.Credentials.AccessKeyId);
+            Assert.Contains("configured-bucket", t.Server.Buckets);
+            using var inside = await t.PutAsync("configured-bucket", "k", [1]);
+            using var outside = await t.PutAsync("examplebucket", "k", [1]);
+            Assert.Equal(HttpStatusCode.OK, inside.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
+    public async Task ConfigureApplication_MapsExtraEndpoints_BesideTheOssApi()
+    {
+        await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
+        {
+            Port = 0,
+            DataDirectory = o.DataDirectory,
+            TimeProvider = o.TimeProvider,
+            AccessKeys = o.AccessKeys,
+            ConfigureApplication = app => app.MapGet("/_console/ping", () => Results.Text("pong")),
+        });
+
+        using var ping = await t.Http.GetAsync(new Uri("/_console/ping", UriKind.Relative));
+        using var oss = await t.PutAsync("examplebucket", "_console/ping", [1]);
+
+        Assert.Equal("pong", await ping.Content.ReadAsStringAsync());
+        Assert.True(ping.Headers.Contains("x-oss-request-id"));
+        Assert.Equal(HttpStatusCode.OK, oss.StatusCode);
+    }
+
+    [Fact]
+    public void LocalAccessKey_ToString_HidesTheSecretAndToken()
+    {
+        var text = new LocalAccessKey("id", "super-secret") { SecurityToken = "sts-token" }.ToString();
+
+        Assert.Contains("id", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("super-secret", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("sts-token", text, StringComparison.Ordinal);
+    }
+}
