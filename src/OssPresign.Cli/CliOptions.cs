@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -13,24 +12,35 @@ namespace OssPresign.Cli;
 internal static partial class CliOptions
 {
     /// <summary><c>--header "K: V"</c>, repeatable.</summary>
-    public static Option<List<KeyValuePair<string, string>>> Header(string description) => new("--header", "-H")
-    {
-        Description = description,
-        HelpName = "K: V",
-        Arity = ArgumentArity.ZeroOrMore,
-        DefaultValueFactory = _ => [],
-        CustomParser = result => ParsePairs(result, ':', "--header", "\"Name: value\""),
-    };
+    public static Option<List<KeyValuePair<string, string>>> Header(string description) => Pairs("--header", ':', "\"Name: value\"", description, "K: V", "-H");
 
     /// <summary><c>--meta k=v</c>, repeatable.</summary>
-    public static Option<List<KeyValuePair<string, string>>> Meta() => new("--meta")
+    public static Option<List<KeyValuePair<string, string>>> Meta() =>
+        Pairs("--meta", '=', "key=value", "User metadata, sent as x-oss-meta-K: V and signed (repeatable).", "k=v");
+
+    /// <summary>
+    /// A repeatable option of name/value pairs. The format is checked by a validator, not the parser: a command
+    /// validator reads the value, and a value whose parser failed would throw there instead of being reported.
+    /// </summary>
+    private static Option<List<KeyValuePair<string, string>>> Pairs(string name, char separator, string example, string description, string helpName, params string[] aliases)
     {
-        Description = "User metadata, sent as x-oss-meta-K: V and signed (repeatable).",
-        HelpName = "k=v",
-        Arity = ArgumentArity.ZeroOrMore,
-        DefaultValueFactory = _ => [],
-        CustomParser = result => ParsePairs(result, '=', "--meta", "key=value"),
-    };
+        var option = new Option<List<KeyValuePair<string, string>>>(name, aliases)
+        {
+            Description = description,
+            HelpName = helpName,
+            Arity = ArgumentArity.ZeroOrMore,
+            DefaultValueFactory = _ => [],
+            CustomParser = result => [.. result.Tokens.Select(t => Split(t.Value, separator)).OfType<KeyValuePair<string, string>>()],
+        };
+        option.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens.Where(t => Split(t.Value, separator) is null))
+            {
+                result.AddError($"{name} '{token.Value}' is not {example}.");
+            }
+        });
+        return option;
+    }
 
     /// <summary>An absolute http or https URL argument.</summary>
     public static Argument<string> Url(string description)
@@ -82,24 +92,17 @@ internal static partial class CliOptions
     public static bool TryParseInstant(string? text, out DateTimeOffset instant) =>
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out instant);
 
-    /// <summary>Splits <c>"Name: value"</c> (or <c>k=v</c>) tokens; the value may be empty, the name may not.</summary>
-    private static List<KeyValuePair<string, string>> ParsePairs(ArgumentResult result, char separator, string option, string example)
+    /// <summary>Splits <c>"Name: value"</c> (or <c>k=v</c>); the value may be empty, the name may not. Null when malformed.</summary>
+    private static KeyValuePair<string, string>? Split(string token, char separator)
     {
-        var pairs = new List<KeyValuePair<string, string>>();
-        foreach (var token in result.Tokens)
+        var index = token.IndexOf(separator, StringComparison.Ordinal);
+        var name = index < 0 ? string.Empty : token[..index].Trim();
+        if (name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is ':' or '"' or '(' or ')' or ',' or ';' or '='))
         {
-            var index = token.Value.IndexOf(separator, StringComparison.Ordinal);
-            var name = index < 0 ? string.Empty : token.Value[..index].Trim();
-            if (name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is ':' or '"' or '(' or ')' or ',' or ';' or '='))
-            {
-                result.AddError($"{option} '{token.Value}' is not {example}.");
-                return pairs;
-            }
-
-            pairs.Add(new(name, token.Value[(index + 1)..].Trim()));
+            return null;
         }
 
-        return pairs;
+        return new(name, token[(index + 1)..].Trim());
     }
 
     [GeneratedRegex("^([0-9]+[smhdSMHD])+$", RegexOptions.CultureInvariant)]

@@ -22,17 +22,15 @@ internal static class PresignCommand
         {
             Description = "The operation the URL allows: put, get or head.",
             DefaultValueFactory = _ => "put",
-            CustomParser = r =>
-            {
-                var value = r.Tokens.Count == 0 ? "put" : r.Tokens[^1].Value.ToLowerInvariant();
-                if (value is not ("put" or "get" or "head"))
-                {
-                    r.AddError($"--method '{r.Tokens[^1].Value}' is not one of put, get, head.");
-                }
-
-                return value;
-            },
+            CustomParser = r => r.Tokens.Count == 0 ? "put" : r.Tokens[^1].Value.ToLowerInvariant(),
         };
+        method.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && r.Tokens[^1].Value.ToLowerInvariant() is not ("put" or "get" or "head"))
+            {
+                r.AddError($"--method '{r.Tokens[^1].Value}' is not one of put, get, head.");
+            }
+        });
         var expires = new Option<string?>("--expires") { Description = "Validity from now: 30s, 10m, 1h, 7d (at most 7d). Default 15m.", HelpName = "duration" };
         var expiration = new Option<string?>("--expiration") { Description = "Absolute expiry, ISO-8601 (e.g. 2026-12-01T12:00:00Z).", HelpName = "time" };
         var contentType = new Option<string?>("--content-type") { Description = "Content-Type to sign; the upload must send exactly this value (put only)." };

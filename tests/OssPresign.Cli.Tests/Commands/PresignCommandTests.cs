@@ -1,0 +1,162 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace OssPresign.Cli.Tests.Commands;
+
+public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixture<LocalServerFixture>
+{
+    [Fact]
+    public async Task Presign_ThenUpload_ObjectIsThereByteEqual()
+    {
+        var file = TempFile.Create(123_457);
+        try
+        {
+            var presign = await CliHarness.RunAsync(fixture.Environment, null,
+                fixture.PresignArgs("docs/report v1.bin", "--content-type", "application/x-test", "--meta", "author=alice", "--expires", "1h"));
+            Assert.Equal(0, presign.ExitCode);
+            Assert.Contains("PUT", presign.Out, StringComparison.Ordinal);
+            Assert.Contains("Content-Type: application/x-test", presign.Out, StringComparison.Ordinal);
+            Assert.Contains("x-oss-meta-author: alice", presign.Out, StringComparison.Ordinal);
+            Assert.Contains("curl -T 'report v1.bin' -H 'Content-Type: application/x-test' -H 'x-oss-meta-author: alice' '", presign.Out, StringComparison.Ordinal);
+            Assert.DoesNotContain(fixture.Environment["OSS_ACCESS_KEY_SECRET"], presign.Out + presign.Error, StringComparison.Ordinal);
+
+            var upload = await CliHarness.RunAsync(fixture.Environment, null,
+                ["upload", presign.PresignedUrl(), file, "--content-type", "application/x-test", "--header", "x-oss-meta-author: alice"]);
+
+            Assert.True(upload.ExitCode == 0, upload.Error);
+            Assert.Contains("(100%)", upload.Out, StringComparison.Ordinal);
+            Assert.Contains("ETag:", upload.Out, StringComparison.Ordinal);
+            Assert.Equal(await File.ReadAllBytesAsync(file), await fixture.DownloadAsync("docs/report v1.bin"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task PresignJson_PrintsOnlyTheResultObject_WhichUploads()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var run = await CliHarness.RunAsync(fixture.Environment, time, fixture.PresignArgs("json.txt", "--json", "--expires", "10m", "--content-type", "text/plain"));
+
+        Assert.Equal(0, run.ExitCode);
+        using var json = JsonDocument.Parse(run.Out);
+        var root = json.RootElement;
+        Assert.Equal(["method", "url", "expiration", "signedHeaders"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("PUT", root.GetProperty("method").GetString());
+        Assert.Equal(time.GetUtcNow().AddMinutes(10).ToUnixTimeSeconds(), root.GetProperty("expiration").GetDateTimeOffset().ToUnixTimeSeconds());
+        Assert.Equal("text/plain", root.GetProperty("signedHeaders").GetProperty("Content-Type").GetString());
+        var url = root.GetProperty("url").GetString()!;
+        Assert.Contains("x-oss-expires=600&", url, StringComparison.Ordinal);
+
+        var file = TempFile.Create(10);
+        try
+        {
+            var upload = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, file, "--content-type", "text/plain"]);
+            Assert.True(upload.ExitCode == 0, upload.Error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task PresignGet_CurlLineDownloads()
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs("dir/x.txt", "--method", "get"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("curl -o 'x.txt' '", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Signed headers:  (none", run.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket" }, "Option '--object' is required.")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--object", "k" }, "Option '--bucket' is required.")]
+    [InlineData(new[] { "--bucket", "examplebucket", "--object", "k" }, "Option '--region' is required.")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "10x" }, "--expires '10x' is not a duration")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "10" }, "--expires '10' is not a duration")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "8d" }, "the limit is 7 days (604800 seconds)")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "1h", "--expiration", "2030-01-01T00:00:00Z" }, "not both")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expiration", "yesterday" }, "is not an ISO-8601 time")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expiration", "2001-01-01T00:00:00Z" }, "is in the past")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "post" }, "--method 'post' is not one of put, get, head")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "Example_Bucket", "--object", "k" }, "--bucket 'Example_Bucket' is not a bucket name")]
+    [InlineData(new[] { "--region", "CN Hangzhou", "--bucket", "examplebucket", "--object", "k" }, "--region 'CN Hangzhou' is not a region id")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--header", "no-colon" }, "--header 'no-colon' is not \"Name: value\"")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--meta", "novalue" }, "--meta 'novalue' is not key=value")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--content-md5", "abc" }, "is not the base64 of a 16-byte MD5")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "get", "--content-type", "text/plain" }, "are for --method put")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--additional-header", "abc" }, "--additional-header abc is not given with --header")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--endpoint", "http://h/path" }, "--endpoint 'http://h/path' is not a URL")]
+    public async Task Presign_BadUsage_PrintsUsageAndOneLineErrorWithExitCode2(string[] args, string message)
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["presign", .. args]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Usage:", run.Error, StringComparison.Ordinal);
+        var last = run.Error.TrimEnd().Split('\n')[^1];
+        Assert.StartsWith("error: ", last, StringComparison.Ordinal);
+        Assert.Contains(message, last, StringComparison.Ordinal);
+        Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public async Task Presign_ExactlySevenDays_IsAccepted()
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs("k", "--expires", "7d", "--json"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("x-oss-expires=604800&", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Presign_WithoutCredentials_SaysWhichVariablesToSet()
+    {
+        var run = await CliHarness.RunAsync(new Dictionary<string, string>(), null, fixture.PresignArgs("k"));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Presign_StsTokenAndAdditionalHeader_AreInTheUrl()
+    {
+        var environment = new Dictionary<string, string>(fixture.Environment) { ["OSS_SESSION_TOKEN"] = "token+/=" };
+
+        var run = await CliHarness.RunAsync(environment, null, fixture.PresignArgs("k", "--header", "abc: 1", "--additional-header", "abc", "--json"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("x-oss-security-token=token%2B%2F%3D", run.Out, StringComparison.Ordinal);
+        Assert.Contains("x-oss-additional-headers=abc&", run.Out, StringComparison.Ordinal);
+        Assert.Contains("\"abc\": \"1\"", run.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new string[0], "https://examplebucket.oss-cn-hangzhou.aliyuncs.com/k?")]
+    [InlineData(new[] { "--path-style" }, "https://oss-cn-hangzhou.aliyuncs.com/examplebucket/k?")]
+    [InlineData(new[] { "--internal" }, "https://examplebucket.oss-cn-hangzhou-internal.aliyuncs.com/k?")]
+    [InlineData(new[] { "--accelerate" }, "https://examplebucket.oss-accelerate.aliyuncs.com/k?")]
+    [InlineData(new[] { "--dual-stack" }, "https://examplebucket.cn-hangzhou.oss.aliyuncs.com/k?")]
+    [InlineData(new[] { "--endpoint", "static.example.com", "--cname" }, "https://static.example.com/k?")]
+    public async Task Presign_EndpointFlags_ShapeTheUrl(string[] flags, string prefix)
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null,
+            ["presign", "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--json", .. flags]);
+
+        Assert.Equal(0, run.ExitCode);
+        using var json = JsonDocument.Parse(run.Out);
+        Assert.StartsWith(prefix, json.RootElement.GetProperty("url").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_ExitsZero()
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["presign", "--help"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("--expires", run.Out, StringComparison.Ordinal);
+    }
+}

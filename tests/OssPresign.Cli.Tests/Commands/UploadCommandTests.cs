@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using OssPresign.Upload;
+
+namespace OssPresign.Cli.Tests.Commands;
+
+public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixture<LocalServerFixture>, IDisposable
+{
+    private readonly string _file = TempFile.Create(4096);
+
+    public void Dispose() => File.Delete(_file);
+
+    private async Task<string> PresignAsync(string key, TimeProvider? time = null, params string[] more)
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, time, fixture.PresignArgs(key, ["--json", .. more]));
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var json = JsonDocument.Parse(run.Out);
+        return json.RootElement.GetProperty("url").GetString()!;
+    }
+
+    [Fact]
+    public async Task Upload_MissingFile_IsBadUsage()
+    {
+        var url = await PresignAsync("missing-file.bin");
+        var missing = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + ".bin");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, missing]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("does not exist", run.Error.TrimEnd().Split('\n')[^1], StringComparison.Ordinal);
+        Assert.Null(await fixture.DownloadAsync("missing-file.bin"));
+    }
+
+    [Theory]
+    [InlineData("not a url")]
+    [InlineData("ftp://example.com/k")]
+    public async Task Upload_NotAnHttpUrl_IsBadUsage(string url)
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, _file]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("is not an http or https URL", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Upload_MissingArguments_IsBadUsage()
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Usage:", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Upload_ExpiredUrl_IsRefusedBeforeSendingAndByTheServer()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var url = await PresignAsync("expired.bin", time, "--expires", "1h");
+        time.Advance(TimeSpan.FromHours(3));
+
+        var run = await CliHarness.RunAsync(fixture.Environment, time, ["upload", url, _file]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("the URL expired 2 h ago", run.Error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was uploaded", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+
+        // Signed two hours in the past and valid for one: the server, on its own clock, refuses it too.
+        var past = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-2));
+        var stale = await PresignAsync("expired.bin", past, "--expires", "1h");
+        var error = await Assert.ThrowsAsync<OssRequestFailedException>(() => new PresignedUploader(new HttpClient()).UploadFileAsync(stale, [], _file));
+        Assert.Equal(403, error.StatusCode);
+        Assert.Equal("AccessDenied", error.Code);
+        Assert.Null(await fixture.DownloadAsync("expired.bin"));
+    }
+
+    [Fact]
+    public async Task Upload_TamperedUrl_PrintsTheDecodedErrorAndWritesNothing()
+    {
+        var url = await PresignAsync("tamper/original.bin");
+        var tampered = url.Replace("original.bin", "other.bin", StringComparison.Ordinal);
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", tampered, _file]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("HTTP 403 SignatureDoesNotMatch", run.Error, StringComparison.Ordinal);
+        Assert.Contains("RequestId:", run.Error, StringComparison.Ordinal);
+        Assert.Contains("does not verify with OSS_ACCESS_KEY_SECRET", run.Error, StringComparison.Ordinal);
+        Assert.Null(await fixture.DownloadAsync("tamper/original.bin"));
+        Assert.Null(await fixture.DownloadAsync("tamper/other.bin"));
+    }
+
+    [Fact]
+    public async Task Upload_MalformedSignatureParameters_IsRefusedWithoutSending()
+    {
+        var url = await PresignAsync("malformed.bin");
+        var broken = System.Text.RegularExpressions.Regex.Replace(url, "x-oss-expires=[0-9]+", "x-oss-expires=soon");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", broken, _file]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("not a valid presigned OSS URL: x-oss-expires must be an integer", run.Error, StringComparison.Ordinal);
+        Assert.Null(await fixture.DownloadAsync("malformed.bin"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Upload_ContentTypeTheUrlDidNotSign_SaysSoAndWritesNothing(bool secretAtHand)
+    {
+        var key = $"unsigned-type-{secretAtHand}.bin";
+        var url = await PresignAsync(key);
+        var environment = secretAtHand ? fixture.Environment : [];
+
+        var run = await CliHarness.RunAsync(environment, null, ["upload", url, _file, "--content-type", "text/plain"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("SignatureDoesNotMatch", run.Error, StringComparison.Ordinal);
+        Assert.Contains("hint: Content-Type was sent but the URL did not sign it", run.Error, StringComparison.Ordinal);
+        Assert.Null(await fixture.DownloadAsync(key));
+    }
+
+    [Fact]
+    public async Task Upload_SignedContentTypeNotSent_Fails()
+    {
+        var url = await PresignAsync("needs-type.bin", null, "--content-type", "text/plain");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, _file]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("SignatureDoesNotMatch", run.Error, StringComparison.Ordinal);
+        Assert.Null(await fixture.DownloadAsync("needs-type.bin"));
+    }
+
+    [Fact]
+    public async Task Upload_ContentTypeTwice_IsBadUsage()
+    {
+        var url = await PresignAsync("twice.bin");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, _file, "--content-type", "a/b", "--header", "Content-Type: a/b"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("not both", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Upload_EmptyFile_Works()
+    {
+        var empty = TempFile.Create(0);
+        try
+        {
+            var url = await PresignAsync("empty.bin");
+
+            var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, empty]);
+
+            Assert.True(run.ExitCode == 0, run.Error);
+            var stored = await fixture.DownloadAsync("empty.bin");
+            Assert.NotNull(stored);
+            Assert.Empty(stored);
+        }
+        finally
+        {
+            File.Delete(empty);
+        }
+    }
+}
