@@ -40,6 +40,14 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
             return false;
         }
 
+        var repeated = target.Query.Where(p => PresignedQuery.IsAuthParameter(p.Key)).GroupBy(p => p.Key).FirstOrDefault(g => g.Count() > 1);
+        if (repeated is not null)
+        {
+            // Which copy OSS would read is UNCERTAIN (OSS-V4.md §1.6 rule 4); refusing is the strict reading.
+            error = OssError.InvalidArgument($"The query parameter '{repeated.Key}' appears more than once.", ServerEc.InvalidArgument, repeated.Key);
+            return false;
+        }
+
         if (presigned)
         {
             return TryVerifyPresigned(request, target, region, out principal, out error);

@@ -208,6 +208,41 @@ public sealed class PresignedRequestTests
     }
 
     [Fact]
+    public async Task RefusedUploadOfALargeBody_StillReachesTheClientAs403()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "large.bin" });
+        var tampered = ReplaceQuery(presigned.Url, "x-oss-expires=901");
+        var file = Path.Combine(t.DataDirectory, "large-source.bin");
+        await File.WriteAllBytesAsync(file, TestServer.RandomBytes(8_000_000));
+
+        using var response = await t.Http.SendAsync(new HttpRequestMessage(HttpMethod.Put, TestServer.RawUri(tampered))
+        {
+            Content = new StreamContent(File.OpenRead(file)),
+        });
+        var (exitCode, output) = await RunCurlAsync("-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file, tampered);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("SignatureDoesNotMatch", (await TestServer.ErrorAsync(response)).Element("Code")?.Value);
+        Assert.Equal((0, "403"), (exitCode, output));
+    }
+
+    [Fact]
+    public async Task RepeatedAuthParameter_IsInvalidArgument()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "twice.txt" });
+
+        using var response = await t.Http.SendAsync(new HttpRequestMessage(HttpMethod.Put, TestServer.RawUri(presigned.Url + "&x-oss-expires=604800"))
+        {
+            Content = new ByteArrayContent([1]),
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("InvalidArgument", (await TestServer.ErrorAsync(response)).Element("Code")?.Value);
+    }
+
+    [Fact]
     public async Task AdditionalHeader_ListedButNotSent_IsInvalidArgument()
     {
         await using var t = await TestServer.StartAsync();
