@@ -19,6 +19,15 @@ internal sealed record CliRun(int ExitCode, string Out, string Error)
 internal static class CliHarness
 {
     public static async Task<CliRun> RunAsync(
+        IReadOnlyDictionary<string, string> environment, TimeProvider? time, string[] args, string? stdin = null)
+    {
+        var running = Start(environment, time, args, stdin);
+        var exitCode = await running.ExitCode;
+        return new CliRun(exitCode, running.Out.ToString(), running.Error.ToString());
+    }
+
+    /// <summary>Starts a command without waiting for it, for <c>serve</c>, which runs until cancelled.</summary>
+    public static RunningCli Start(
         IReadOnlyDictionary<string, string> environment, TimeProvider? time, string[] args, string? stdin = null, Action<Uri>? serverStarted = null,
         CancellationToken cancellationToken = default)
     {
@@ -33,10 +42,12 @@ internal static class CliHarness
             TimeProvider = time ?? TimeProvider.System,
             ServerStarted = serverStarted,
         };
-        var exitCode = await Program.RunAsync(args, context, cancellationToken);
-        return new CliRun(exitCode, output.ToString(), error.ToString());
+        return new RunningCli(Program.RunAsync(args, context, cancellationToken), output, error);
     }
 }
+
+/// <summary>A command started with <see cref="CliHarness.Start"/>: its exit code to come and its output so far.</summary>
+internal sealed record RunningCli(Task<int> ExitCode, StringWriter Out, StringWriter Error);
 
 /// <summary>One local server for a test class, on a free port and a temporary data folder, deleted afterwards.</summary>
 public sealed class LocalServerFixture : IAsyncLifetime

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace OssPresign.Cli.Tests.Commands;
+
+public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixture<LocalServerFixture>
+{
+    private async Task<string> PresignAsync(string key, TimeProvider? time = null, params string[] more)
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, time, fixture.PresignArgs(key, ["--json", .. more]));
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var json = JsonDocument.Parse(run.Out);
+        return json.RootElement.GetProperty("url").GetString()!;
+    }
+
+    private Dictionary<string, string> WithoutSecret() => new() { ["OSS_ACCESS_KEY_ID"] = fixture.Environment["OSS_ACCESS_KEY_ID"] };
+
+    [Fact]
+    public async Task Inspect_WithSecret_ExplainsTheUrlAndFindsItValid()
+    {
+        // A whole second, as the signing time is: the time left is then exactly 1 h 30 min.
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        var url = await PresignAsync("docs/a b.txt", time, "--expires", "2h", "--content-type", "text/plain");
+        time.Advance(TimeSpan.FromMinutes(30));
+
+        var run = await CliHarness.RunAsync(fixture.Environment, time, ["inspect", url, "--header", "Content-Type: text/plain"]);
+
+        Assert.True(run.ExitCode == 0, run.Out + run.Error);
+        Assert.Contains("path-style", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Bucket:              examplebucket", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Key:                 docs/a b.txt", run.Out, StringComparison.Ordinal);
+        Assert.Contains($"Region:              {fixture.Server.Region}", run.Out, StringComparison.Ordinal);
+        Assert.Contains($"Access key id:       {fixture.Server.Credentials.AccessKeyId}", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Time left:           1 h 30 min", run.Out, StringComparison.Ordinal);
+        Assert.Contains("STS token:           absent", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Signature: valid for PUT with the given headers.", run.Out, StringComparison.Ordinal);
+        Assert.Contains("content-type:text/plain\n", run.Out, StringComparison.Ordinal);
+        Assert.Contains("String to sign:\nOSS4-HMAC-SHA256\n", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Environment["OSS_ACCESS_KEY_SECRET"], run.Out + run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_SignedHeaderNotGiven_IsInvalid()
+    {
+        var url = await PresignAsync("typed.txt", null, "--content-type", "text/plain");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", url]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Signature: INVALID", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_GetUrl_FindsTheMethod()
+    {
+        var url = await PresignAsync("get.txt", null, "--method", "get");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", url]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("Signature: valid for GET", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_SecretFromStdin_ChecksTheSignature()
+    {
+        var url = await PresignAsync("stdin.txt");
+
+        var run = await CliHarness.RunAsync(WithoutSecret(), null, ["inspect", url, "--secret-stdin"], stdin: fixture.Environment["OSS_ACCESS_KEY_SECRET"] + "\n");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("Signature: valid for PUT", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Environment["OSS_ACCESS_KEY_SECRET"], run.Out + run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_WithoutSecret_DecodesWithoutChecking()
+    {
+        var url = await PresignAsync("nosecret.txt");
+
+        var run = await CliHarness.RunAsync(WithoutSecret(), null, ["inspect", url]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("Signature: not checked", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_ExpiredUrl_SaysHowLongAgo()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var url = await PresignAsync("old.txt", time, "--expires", "1h");
+        time.Advance(TimeSpan.FromHours(4));
+
+        var run = await CliHarness.RunAsync(fixture.Environment, time, ["inspect", url]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("expired 3 h ago", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Signature: valid for PUT", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_TamperedUrl_IsInvalid()
+    {
+        var url = await PresignAsync("tamper.txt");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", url.Replace("tamper.txt", "tamper.txu", StringComparison.Ordinal)]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Signature: INVALID", run.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://example.com/k?a=1", "it is not an OSS V4 presigned URL")]
+    [InlineData("https://b.oss-cn-hangzhou.aliyuncs.com/k?OSSAccessKeyId=a&Expires=1&Signature=b", "OSS V1 presigned URL")]
+    [InlineData("https://example.com/k", "no query string")]
+    [InlineData("https://b.oss-cn-hangzhou.aliyuncs.com/k?x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=bad&x-oss-signature=00&x-oss-expires=60&x-oss-date=20260101T000000Z", "x-oss-credential is malformed")]
+    public async Task Inspect_NotAPresignedOssUrl_GetsAClearMessage(string url, string message)
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", url]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("error: not a presigned OSS V4 URL: ", run.Error, StringComparison.Ordinal);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_NotAUrl_IsBadUsage()
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", "hello"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("'hello' is not an http or https URL", run.Error, StringComparison.Ordinal);
+    }
+}

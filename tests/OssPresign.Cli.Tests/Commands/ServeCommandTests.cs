@@ -1,0 +1,68 @@
+using System.Text.RegularExpressions;
+
+namespace OssPresign.Cli.Tests.Commands;
+
+public sealed partial class ServeCommandTests : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "oss-cli-serve-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_PrintsEndpointKeyAndAWorkingCurlExample_UntilCancelled()
+    {
+        using var stop = new CancellationTokenSource();
+        var started = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serve = CliHarness.Start(
+            new Dictionary<string, string>(), null, ["serve", "--port", "0", "--data", _data, "--bucket", "first-bucket", "--bucket", "second-bucket"],
+            serverStarted: started.SetResult, cancellationToken: stop.Token);
+        try
+        {
+            var endpoint = await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+            // The banner is written before ServerStarted is called, and nothing else writes while the server runs.
+            var banner = serve.Out.ToString();
+            Assert.Contains($"Endpoint:       {endpoint}", banner, StringComparison.Ordinal);
+            Assert.Contains("Region:         cn-hangzhou", banner, StringComparison.Ordinal);
+            Assert.Contains("Buckets:        first-bucket, second-bucket", banner, StringComparison.Ordinal);
+            Assert.Contains("Access key id:", banner, StringComparison.Ordinal);
+            Assert.Contains("export OSS_ACCESS_KEY_SECRET=", banner, StringComparison.Ordinal);
+            Assert.Contains("oss-presign presign --endpoint http://127.0.0.1:", banner, StringComparison.Ordinal);
+
+            // Run the printed example: a presigned PUT with no signed headers, as curl -T sends it.
+            var url = CurlExample().Match(banner).Groups[1].Value;
+            Assert.StartsWith($"{endpoint}first-bucket/hello.txt?", url, StringComparison.Ordinal);
+            using var http = new HttpClient();
+            using var response = await http.PutAsync(url, new ByteArrayContent("hello\n"u8.ToArray()));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        Assert.Equal(0, await serve.ExitCode);
+        Assert.EndsWith("Stopping.\n", serve.Out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--port", "70000" }, "--port 70000 is not a TCP port")]
+    [InlineData(new[] { "--bucket", "Bad_Name" }, "--bucket 'Bad_Name' is not a bucket name")]
+    [InlineData(new[] { "--config", "/nonexistent/oss.json" }, "does not exist")]
+    public async Task Serve_BadUsage_ExitCode2(string[] args, string message)
+    {
+        var run = await CliHarness.RunAsync(new Dictionary<string, string>(), null, ["serve", "--data", _data, .. args]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex("curl -T 'hello.txt' '([^']+)'")]
+    private static partial Regex CurlExample();
+}
