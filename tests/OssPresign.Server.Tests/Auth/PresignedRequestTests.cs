@@ -372,6 +372,40 @@ public sealed class PresignedRequestTests
         Assert.Equal(new byte[] { 7, 8 }, await get.Content.ReadAsByteArrayAsync());
     }
 
+    [Fact]
+    public async Task VirtualHostedUrl_WorksWithCurlAndHttpClient_ResolvingBucketDotLocalhost()
+    {
+        await using var t = await TestServer.StartAsync();
+        var client = new OssClient(new OssClientOptions
+        {
+            Region = t.Server.Region,
+            Endpoint = new Uri($"http://localhost:{t.Server.Endpoint.Port}"),
+            CredentialsProvider = new StaticCredentialsProvider("test-key", "test-secret"),
+            TimeProvider = t.Time,
+        });
+        var file = Path.Combine(t.DataDirectory, "vhost-source.txt");
+        await File.WriteAllTextAsync(file, "virtual");
+        var put = await client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "vhost.txt" });
+
+        // curl resolves every *.localhost name to loopback itself (RFC 6761), whatever the system resolver says.
+        var (exitCode, output) = await RunCurlAsync("-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file, put.Url);
+        Assert.Equal((0, "200"), (exitCode, output));
+
+        // .NET asks the system resolver, which here does not know *.localhost; connect to loopback as curl does.
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                Assert.EndsWith(".localhost", context.DnsEndPoint.Host, StringComparison.Ordinal);
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(IPAddress.Loopback, context.DnsEndPoint.Port, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        });
+        var get = await client.PresignAsync(new GetObjectRequest { Bucket = "examplebucket", Key = "vhost.txt" });
+        Assert.Equal("virtual", await http.GetStringAsync(TestServer.RawUri(get.Url)));
+    }
+
     internal static string QueryValue(string url, string name)
     {
         var query = url[(url.IndexOf('?', StringComparison.Ordinal) + 1)..];
