@@ -1,11 +1,16 @@
 using System.Globalization;
 using System.Text;
+using Spectre.Console;
 
 namespace OssPresign.Cli;
 
 /// <summary>How the commands write sizes, times and shell lines.</summary>
 internal static class CliFormat
 {
+    /// <summary>Adds a label and a value as plain text: <c>AddRow(string, string)</c> would read them as markup, and a
+    /// key, bucket or header value with <c>[</c> in it would break the output.</summary>
+    public static Grid AddPlainRow(this Grid grid, string label, string value) => grid.AddRow(new Text(label), new Text(value));
+
     /// <summary>1536 → <c>1.5 KiB</c>.</summary>
     public static string Bytes(long bytes)
     {

@@ -100,10 +100,10 @@ internal static class ServeCommand
     {
         var credentials = server.Credentials;
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("Endpoint:", server.Endpoint.ToString());
-        grid.AddRow("Region:", server.Region);
-        grid.AddRow("Buckets:", server.Buckets.Count == 0 ? "(none)" : string.Join(", ", server.Buckets));
-        grid.AddRow("Access key id:", credentials.AccessKeyId);
+        grid.AddPlainRow("Endpoint:", server.Endpoint.ToString());
+        grid.AddPlainRow("Region:", server.Region);
+        grid.AddPlainRow("Buckets:", server.Buckets.Count == 0 ? "(none)" : string.Join(", ", server.Buckets));
+        grid.AddPlainRow("Access key id:", credentials.AccessKeyId);
         context.Out.MarkupLine("[bold]Local OSS server running[/] (Ctrl+C to stop)");
         context.Out.Write(grid);
 

@@ -75,16 +75,16 @@ internal static class UploadCommand
                 var target = parsed is null ? "the URL" : $"{parsed.Bucket}/{parsed.Key}";
                 context.Out.WriteLine($"Uploaded {CliFormat.Bytes(result.BytesSent)} ({result.BytesSent} bytes) to {target} in {elapsed.TotalSeconds:0.0} s.");
                 var grid = new Grid().AddColumn().AddColumn();
-                grid.AddRow("ETag:", result.ETag ?? "(none)");
-                grid.AddRow("Request id:", result.RequestId ?? "(none)");
+                grid.AddPlainRow("ETag:", result.ETag ?? "(none)");
+                grid.AddPlainRow("Request id:", result.RequestId ?? "(none)");
                 if (result.HashCrc64Ecma is not null)
                 {
-                    grid.AddRow("CRC-64:", result.HashCrc64Ecma);
+                    grid.AddPlainRow("CRC-64:", result.HashCrc64Ecma);
                 }
 
                 if (result.Attempts > 1)
                 {
-                    grid.AddRow("Attempts:", result.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    grid.AddPlainRow("Attempts:", result.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 }
 
                 context.Out.Write(grid);
