@@ -26,6 +26,7 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     private const string DevelopmentKeyFile = "dev-access-key.json";
     private readonly ObjectStore _store;
     private readonly TimeProvider _time;
+    private int _disposed;
 
     private LocalOssServer(WebApplication app, ObjectStore store, Uri endpoint, string region, OssCredentials credentials,
         bool isDevelopmentKey, IReadOnlyList<string> buckets, TimeProvider time)
@@ -102,6 +103,11 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.Logging.ClearProviders();
         options.ConfigureLogging?.Invoke(builder.Logging);
+
+        // These categories write the full request URL, and a presigned URL's query holds its signature and STS token.
+        // Registered after the caller's configuration so that it cannot switch them back on by accident.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.None);
         builder.Services.AddSingleton(options.TimeProvider);
         builder.Services.AddSingleton(keyStore);
         builder.Services.AddSingleton(new ServerSettings(region));
@@ -155,6 +161,11 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     /// <returns>A task that completes when stopped.</returns>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await App.StopAsync().ConfigureAwait(false);
         await App.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();

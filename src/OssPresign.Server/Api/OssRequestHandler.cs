@@ -32,7 +32,13 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
         }
 
         await result.ExecuteAsync(context).ConfigureAwait(false);
-        LogHandled(context.Request.Method, context.Response.StatusCode);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            var handled = context.Features.Get<HandledRequest>();
+            var operation = handled?.Operation?.ToString() ?? "-";
+            var code = result is OssError error ? error.Code : "-";
+            LogHandled(context.Request.Method, operation, handled?.Bucket ?? "-", context.Response.StatusCode, code, handled?.AccessKeyId ?? "anonymous");
+        }
     }
 
     private async Task<IResult> DispatchAsync(HttpContext context)
@@ -71,6 +77,7 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
         }
 
         var (operation, unsupported) = OssOperations.Resolve(request.Method, target, request.Headers);
+        context.Features.Set(new HandledRequest(operation, target.Bucket, null));
 
         // A bucket that does not exist yet (PutBucket, or a typo) is checked against the service's region.
         var region = bucket?.Region ?? settings.Region;
@@ -89,6 +96,7 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
                 ServerEc.AnonymousDenied);
         }
 
+        context.Features.Set(new HandledRequest(operation, target.Bucket, principal.Key.AccessKeyId));
         if (unsupported is not null)
         {
             return unsupported;
@@ -131,8 +139,11 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
         };
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} -> {Status}")]
-    private partial void LogHandled(string method, int status);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Operation} bucket {Bucket} -> {Status} {Code} (access key {AccessKeyId})")]
+    private partial void LogHandled(string method, string operation, string bucket, int status, string code, string accessKeyId);
+
+    /// <summary>What the log line of a request reports; never the query, which may hold a signature or a token.</summary>
+    private sealed record HandledRequest(OssOperation? Operation, string? Bucket, string? AccessKeyId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Method} aborted by the client")]
     private partial void LogAborted(string method);

@@ -589,6 +589,19 @@ internal sealed partial class ObjectStore : IDisposable
                 LogRemoved("orphan body", file);
             }
         }
+
+        // The converse: a row whose body is gone. The body is fsynced before the commit, but its directory entry is
+        // not (.NET cannot fsync a directory), so a power cut can lose the rename; such an object must not stay
+        // visible as a broken one.
+        foreach (var bodyId in referenced)
+        {
+            if (!File.Exists(BodyPath(bodyId)))
+            {
+                using var connection = Open();
+                Execute(connection, null, "DELETE FROM objects WHERE body_id = $body", ("$body", bodyId));
+                LogRemoved("object without a body", bodyId);
+            }
+        }
     }
 
     private static string NewBodyId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));

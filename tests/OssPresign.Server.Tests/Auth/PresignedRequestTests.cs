@@ -227,6 +227,20 @@ public sealed class PresignedRequestTests
         Assert.Equal((0, "403"), (exitCode, output));
     }
 
+    [Theory]
+    [InlineData("/examplebucket/%ZZ")]
+    [InlineData("/examplebucket/%C3%28")]
+    [InlineData("/examplebucket/k?x=%E2%82")]
+    public async Task MalformedPercentEscape_IsInvalidUri(string target)
+    {
+        await using var t = await TestServer.StartAsync();
+
+        var response = await t.SendRawAsync("GET", t.Server.Endpoint.GetLeftPart(UriPartial.Authority) + target, 0, [], hangUp: false);
+
+        Assert.StartsWith("HTTP/1.1 400", response, StringComparison.Ordinal);
+        Assert.Contains("<Code>InvalidURI</Code>", response, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RepeatedAuthParameter_IsInvalidArgument()
     {

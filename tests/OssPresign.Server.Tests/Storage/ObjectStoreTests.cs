@@ -155,6 +155,27 @@ public sealed partial class ObjectStoreTests
     }
 
     [Fact]
+    public async Task Start_HidesAnObjectWhoseBodyWasLost()
+    {
+        await using var t = await TestServer.StartAsync();
+        using (var put = await t.PutAsync("examplebucket", "lost.txt", [1]))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        var body = Assert.Single(Directory.GetFiles(Path.Combine(t.DataDirectory, "objects"), "*", SearchOption.AllDirectories));
+        await t.RestartAsync(o =>
+        {
+            // Simulate a power cut that lost the rename of the body into objects/.
+            File.Delete(body);
+            return o;
+        });
+
+        using var get = await t.GetAsync("examplebucket", "lost.txt");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    [Fact]
     public async Task InterruptedUpload_LeavesNothingVisibleAndNoTempFile()
     {
         await using var t = await TestServer.StartAsync();

@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace OssPresign.Server.Tests.Api;
+
+public sealed class LoggingTests
+{
+    [Fact]
+    public async Task Logs_DescribeRequests_ButNeverContainSecretsTokensOrSignatures()
+    {
+        var sink = new CollectingLoggerProvider();
+        await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
+        {
+            Port = 0,
+            DataDirectory = o.DataDirectory,
+            TimeProvider = o.TimeProvider,
+            AccessKeys = [new LocalAccessKey("sts-key", "very-secret-value") { SecurityToken = "secret-sts-token" }],
+            ConfigureLogging = logging => logging.AddProvider(sink).SetMinimumLevel(LogLevel.Trace),
+        });
+        var client = t.Server.CreateClient();
+        var presigned = await client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "logged.txt" });
+        using (var ok = await t.Http.SendAsync(TestServer.Request(presigned, new ByteArrayContent([1]))))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using (var refused = await t.PutAsync("examplebucket", "k", [1], t.Server.CreateClient(new StaticCredentialsProvider("sts-key", "wrong", "secret-sts-token"))))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        var messages = sink.Messages.ToList();
+        Assert.Contains(messages, m => m.Contains("PutObject", StringComparison.Ordinal) && m.Contains("200", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("SignatureDoesNotMatch", StringComparison.Ordinal));
+        var signature = Auth.PresignedRequestTests.QueryValue(presigned.Url, "x-oss-signature");
+        Assert.DoesNotContain(messages, m => m.Contains("very-secret-value", StringComparison.Ordinal)
+            || m.Contains("secret-sts-token", StringComparison.Ordinal)
+            || m.Contains(signature, StringComparison.Ordinal));
+    }
+
+    private sealed class CollectingLoggerProvider : ILoggerProvider
+    {
+        public ConcurrentQueue<string> Messages { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(Messages);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ConcurrentQueue<string> messages) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                messages.Enqueue(formatter(state, exception) + (exception is null ? string.Empty : " " + exception));
+        }
+    }
+}
