@@ -144,6 +144,20 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Upload_Cancelled_StopsWithExitCode1AndWritesNothing()
+    {
+        var url = await PresignAsync("cancelled.bin");
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var running = CliHarness.Start(fixture.Environment, null, ["upload", url, _file], cancellationToken: cancelled.Token);
+
+        Assert.Equal(1, await running.ExitCode);
+        Assert.Contains("Cancelled.", running.Error.ToString(), StringComparison.Ordinal);
+        Assert.Null(await fixture.DownloadAsync("cancelled.bin"));
+    }
+
+    [Fact]
     public async Task Upload_EmptyFile_Works()
     {
         var empty = TempFile.Create(0);
