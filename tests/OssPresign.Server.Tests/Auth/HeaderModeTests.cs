@@ -74,6 +74,27 @@ public sealed class HeaderModeTests
     }
 
     [Fact]
+    public async Task StsKey_InHeaderMode_SendsItsTokenAsHeader()
+    {
+        await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
+        {
+            Port = 0,
+            DataDirectory = o.DataDirectory,
+            TimeProvider = o.TimeProvider,
+            AccessKeys = [new LocalAccessKey("sts-key", "sts-secret") { SecurityToken = "the-token" }],
+        });
+        using var withToken = t.CreateSigningClient(new StaticCredentialsProvider("sts-key", "sts-secret", "the-token"));
+        using var withoutToken = t.CreateSigningClient(new StaticCredentialsProvider("sts-key", "sts-secret"));
+
+        using var ok = await withToken.PutAsync(new Uri("/examplebucket/sts.txt", UriKind.Relative), new ByteArrayContent([1]));
+        using var refused = await withoutToken.PutAsync(new Uri("/examplebucket/sts.txt", UriKind.Relative), new ByteArrayContent([1]));
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("InvalidAccessKeyId", (await TestServer.ErrorAsync(refused)).Element("Code")?.Value);
+    }
+
+    [Fact]
     public async Task MissingDateHeader_IsAccessDenied()
     {
         await using var t = await TestServer.StartAsync();

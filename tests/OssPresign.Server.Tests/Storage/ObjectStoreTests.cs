@@ -211,6 +211,59 @@ public sealed partial class ObjectStoreTests
         }
     }
 
+    [Fact]
+    public async Task ConcurrentPutsWithForbidOverwrite_OneWinsAndTheOthersGet409()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "first-wins.bin", ForbidOverwrite = true });
+        var bodies = Enumerable.Range(0, 6).Select(i => TestServer.RandomBytes(300_000 + i)).ToList();
+
+        var responses = await Task.WhenAll(bodies.Select(b => t.Http.SendAsync(TestServer.Request(presigned, new ByteArrayContent(b)))));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        var winner = bodies[Array.FindIndex(responses, r => r.StatusCode == HttpStatusCode.OK)];
+        using var get = await t.GetAsync("examplebucket", "first-wins.bin");
+        Assert.Equal(winner, await get.Content.ReadAsByteArrayAsync());
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(t.DataDirectory, "objects"), "*", SearchOption.AllDirectories));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ReadsDuringOverwrites_AlwaysSeeOneWholeVersion()
+    {
+        await using var t = await TestServer.StartAsync();
+        var versions = Enumerable.Range(0, 2).Select(_ => TestServer.RandomBytes(500_000)).ToList();
+        using (var first = await t.PutAsync("examplebucket", "hot.bin", versions[0]))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        var presignedGet = await t.Client.PresignAsync(new GetObjectRequest { Bucket = "examplebucket", Key = "hot.bin" });
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 1; i <= 20; i++)
+            {
+                using var put = await t.PutAsync("examplebucket", "hot.bin", versions[i % 2]);
+                Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            }
+        });
+        var readers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var response = await t.Http.SendAsync(TestServer.Request(presignedGet));
+                var read = await response.Content.ReadAsByteArrayAsync();
+                Assert.Contains(versions, v => v.AsSpan().SequenceEqual(read));
+            }
+        }));
+
+        await Task.WhenAll(readers.Append(writer));
+    }
+
     [GeneratedRegex(@"^objects/[0-9a-f]{2}/[0-9a-f]{32}$")]
     private static partial Regex BodyFileName();
 }
