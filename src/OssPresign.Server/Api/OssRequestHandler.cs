@@ -18,10 +18,11 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
         try
         {
             result = await DispatchAsync(context).ConfigureAwait(false);
+            await result.ExecuteAsync(context).ConfigureAwait(false);
         }
         catch (Exception e) when (context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException)
         {
-            // The client went away; there is no one to answer.
+            // The client went away (mid-upload or mid-download); there is no one to answer.
             LogAborted(context.Request.Method);
             return;
         }
@@ -29,9 +30,9 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
         {
             LogUnhandled(e, context.Request.Method);
             result = new OssError(500, OssErrorCodes.InternalError, "The local OSS server failed; see its log.", ServerEc.InternalError);
+            await result.ExecuteAsync(context).ConfigureAwait(false);
         }
 
-        await result.ExecuteAsync(context).ConfigureAwait(false);
         if (logger.IsEnabled(LogLevel.Information))
         {
             var handled = context.Features.Get<HandledRequest>();

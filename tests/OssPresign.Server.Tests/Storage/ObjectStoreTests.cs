@@ -176,6 +176,24 @@ public sealed partial class ObjectStoreTests
     }
 
     [Fact]
+    public async Task BodyDeletedBehindTheServersBack_IsAnInternalErrorInOssXml()
+    {
+        await using var t = await TestServer.StartAsync();
+        using (var put = await t.PutAsync("examplebucket", "vanished.txt", [1]))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        File.Delete(Assert.Single(Directory.GetFiles(Path.Combine(t.DataDirectory, "objects"), "*", SearchOption.AllDirectories)));
+        using var get = await t.GetAsync("examplebucket", "vanished.txt");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, get.StatusCode);
+        var error = await TestServer.ErrorAsync(get);
+        Assert.Equal("InternalError", error.Element("Code")?.Value);
+        Assert.DoesNotContain(t.DataDirectory, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task InterruptedUpload_LeavesNothingVisibleAndNoTempFile()
     {
         await using var t = await TestServer.StartAsync();
