@@ -210,7 +210,19 @@ internal static class PresignCommand
                 Expires = CliOptions.TryParseDuration(parse.GetValue(expires), out var ttl) ? ttl : null,
                 Expiration = CliOptions.TryParseInstant(parse.GetValue(expiration), out var instant) ? instant : null,
             };
-            var result = await client.PresignAsync(request, presignOptions, cancellationToken).ConfigureAwait(false);
+            PresignResult result;
+            try
+            {
+                result = await client.PresignAsync(request, presignOptions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ArgumentException e)
+            {
+                // The options were checked above; this is what only the signer sees, e.g. an --expiration within the
+                // current second, which is not after the signing time once both are in whole seconds.
+                await context.ErrorWriter.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return Program.BadUsage;
+            }
+
             if (parse.GetValue(json))
             {
                 await context.OutWriter.WriteLineAsync(ToJson(result)).ConfigureAwait(false);

@@ -113,6 +113,18 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Presign_ExpirationWithinTheSigningSecond_IsBadUsage()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000).AddMilliseconds(500));
+        var expiration = time.GetUtcNow().AddMilliseconds(200).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+        var run = await CliHarness.RunAsync(fixture.Environment, time, fixture.PresignArgs("k", "--expiration", expiration));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("is not after the signing time", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Presign_WithoutCredentials_SaysWhichVariablesToSet()
     {
         var run = await CliHarness.RunAsync(new Dictionary<string, string>(), null, fixture.PresignArgs("k"));
