@@ -128,6 +128,11 @@ internal static class PresignCommand
                 result.AddError($"--header {group.Key} is given {group.Count()} times; give each header once.");
             }
 
+            foreach (var group in result.GetValue(meta)!.GroupBy(m => m.Key, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+            {
+                result.AddError($"--meta {group.Key} is given {group.Count()} times; give each key once.");
+            }
+
             if ((result.GetValue(contentType) is not null && Has(headerList, "Content-Type"))
                 || (result.GetValue(contentMd5) is not null && Has(headerList, "Content-MD5")))
             {

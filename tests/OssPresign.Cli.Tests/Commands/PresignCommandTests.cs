@@ -87,6 +87,8 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     [InlineData(new[] { "--region", "CN Hangzhou", "--bucket", "examplebucket", "--object", "k" }, "--region 'CN Hangzhou' is not a region id")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--header", "no-colon" }, "--header 'no-colon' is not \"Name: value\"")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--meta", "novalue" }, "--meta 'novalue' is not key=value")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--meta", "a=1", "--meta", "A=2" }, "--meta a is given 2 times")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--header", "x-a: 1", "--header", "X-A: 2" }, "--header x-a is given 2 times")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--content-md5", "abc" }, "is not the base64 of a 16-byte MD5")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "get", "--content-type", "text/plain" }, "are for --method put")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--additional-header", "abc" }, "--additional-header abc is not given with --header")]
