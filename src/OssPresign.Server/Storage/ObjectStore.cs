@@ -332,7 +332,7 @@ internal sealed partial class ObjectStore : IDisposable
         while (entries.Count <= maxKeys)
         {
             using var command = connection.CreateCommand();
-            command.CommandText = cursor is null || string.CompareOrdinal(cursor, prefix) < 0
+            command.CommandText = cursor is null || CompareUtf8(cursor, prefix) < 0
                 ? $"SELECT {ObjectColumns} FROM objects WHERE bucket = $bucket AND key >= $prefix ORDER BY key LIMIT $limit"
                 : $"SELECT {ObjectColumns} FROM objects WHERE bucket = $bucket AND key > $cursor ORDER BY key LIMIT $limit";
             command.Parameters.AddWithValue("$bucket", bucket);
@@ -624,6 +624,31 @@ internal sealed partial class ObjectStore : IDisposable
         catch (UnauthorizedAccessException e)
         {
             LogDeleteFailed(path, e);
+        }
+    }
+
+    /// <summary>
+    /// Compares as SQLite's BINARY collation does (UTF-8 bytes), which is code point order. UTF-16 ordinal order
+    /// differs for characters above U+FFFF, which sort before U+E000-U+FFFF there.
+    /// </summary>
+    internal static int CompareUtf8(string a, string b)
+    {
+        var left = a.EnumerateRunes();
+        var right = b.EnumerateRunes();
+        while (true)
+        {
+            var hasLeft = left.MoveNext();
+            var hasRight = right.MoveNext();
+            if (!hasLeft || !hasRight)
+            {
+                return hasLeft ? 1 : hasRight ? -1 : 0;
+            }
+
+            var byValue = left.Current.Value.CompareTo(right.Current.Value);
+            if (byValue != 0)
+            {
+                return byValue;
+            }
         }
     }
 
