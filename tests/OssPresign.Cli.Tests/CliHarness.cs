@@ -29,7 +29,7 @@ internal static class CliHarness
     /// <summary>Starts a command without waiting for it, for <c>serve</c>, which runs until cancelled.</summary>
     public static RunningCli Start(
         IReadOnlyDictionary<string, string> environment, TimeProvider? time, string[] args, string? stdin = null, Action<Uri>? serverStarted = null,
-        CancellationToken cancellationToken = default)
+        HttpMessageHandler? httpHandler = null, CancellationToken cancellationToken = default)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -41,6 +41,7 @@ internal static class CliHarness
             GetEnvironmentVariable = name => environment.GetValueOrDefault(name),
             TimeProvider = time ?? TimeProvider.System,
             ServerStarted = serverStarted,
+            HttpHandler = httpHandler,
         };
         return new RunningCli(Program.RunAsync(args, context, cancellationToken), output, error);
     }

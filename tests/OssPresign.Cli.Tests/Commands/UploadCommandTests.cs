@@ -158,6 +158,26 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Upload_ConnectionFailureThenServer_RetriesAndStoresTheFile()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var url = await PresignAsync("retried.bin", time);
+        using var flaky = new FailFirstHandler();
+
+        var running = CliHarness.Start(fixture.Environment, time, ["upload", url, _file], httpHandler: flaky);
+        for (var steps = 0; !running.ExitCode.IsCompleted && steps < 10_000; steps++)
+        {
+            // Lets the backoff wait elapse on the fake clock; no real time has to pass.
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Yield();
+        }
+
+        Assert.True(await running.ExitCode == 0, running.Error.ToString());
+        Assert.Contains("Attempts:    2", running.Out.ToString(), StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(_file), await fixture.DownloadAsync("retried.bin"));
+    }
+
+    [Fact]
     public async Task Upload_EmptyFile_Works()
     {
         var empty = TempFile.Create(0);
@@ -176,5 +196,16 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
         {
             File.Delete(empty);
         }
+    }
+
+    /// <summary>Fails the first request as a refused connection would, then sends for real.</summary>
+    private sealed class FailFirstHandler() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _requests;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref _requests) == 1
+                ? throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (simulated)")
+                : base.SendAsync(request, cancellationToken);
     }
 }
