@@ -160,6 +160,33 @@ public sealed class LocalOssServerTests
     }
 
     [Fact]
+    public async Task SecondServerOnTheSameDataFolder_IsRefused_UntilTheFirstStops()
+    {
+        await using var t = await TestServer.StartAsync();
+        var options = new LocalOssServerOptions { Port = 0, DataDirectory = t.DataDirectory, AccessKeys = [new("k", "s")] };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalOssServer.StartAsync(options));
+
+        Assert.Contains("in use", error.Message, StringComparison.Ordinal);
+        await t.RestartAsync();
+        using var put = await t.PutAsync("examplebucket", "after-restart", [1]);
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_Twice_IsHarmless()
+    {
+        var dataDirectory = TestServer.NewDataDirectory();
+        var server = await LocalOssServer.StartAsync(new LocalOssServerOptions { Port = 0, DataDirectory = dataDirectory, AccessKeys = [new("k", "s")] });
+
+        await server.DisposeAsync();
+        await server.DisposeAsync();
+
+        // Released: the folder can be deleted and reused.
+        Directory.Delete(dataDirectory, recursive: true);
+    }
+
+    [Fact]
     public void LocalAccessKey_ToString_HidesTheSecretAndToken()
     {
         var text = new LocalAccessKey("id", "super-secret") { SecurityToken = "sts-token" }.ToString();

@@ -42,6 +42,8 @@ internal sealed partial class ObjectStore : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _commitLock = new();
+    private readonly FileStream _folderLock;
+    private int _disposed;
 
     /// <summary>Opens (creating when needed) the store in <paramref name="dataDirectory"/> and cleans up after a crash.</summary>
     /// <param name="dataDirectory">The data folder.</param>
@@ -56,6 +58,7 @@ internal sealed partial class ObjectStore : IDisposable
         _logger = logger;
         Directory.CreateDirectory(_tempDirectory);
         Directory.CreateDirectory(_objectsDirectory);
+        _folderLock = LockFolder(DataDirectory);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(DataDirectory, "metadata.db"),
@@ -400,9 +403,32 @@ internal sealed partial class ObjectStore : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         // Pooled connections keep the database open; release them so the folder can be reused or deleted.
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
+        _folderLock.Dispose();
+    }
+
+    /// <summary>
+    /// Holds the data folder exclusively: a second server on it would delete the first one's in-progress uploads as
+    /// leftovers when it starts.
+    /// </summary>
+    private static FileStream LockFolder(string dataDirectory)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(dataDirectory, "server.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException(
+                $"The data folder '{dataDirectory}' is in use by another local OSS server; stop it or choose another folder.", e);
+        }
     }
 
     private PutStatus Commit(StoredObject stored, bool forbidOverwrite)
