@@ -49,6 +49,29 @@ public sealed class HeaderModeTests
     }
 
     [Fact]
+    public async Task HostAsAdditionalHeader_IsSignedAndVerified()
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = new HttpClient(new OssPresign.Http.OssSigningHandler(new OssClientOptions
+        {
+            Region = t.Server.Region,
+            Endpoint = t.Server.Endpoint,
+            CredentialsProvider = new StaticCredentialsProvider("test-key", "test-secret"),
+            AdditionalHeaders = ["host"],
+            TimeProvider = t.Time,
+        }, new SocketsHttpHandler()))
+        {
+            BaseAddress = t.Server.Endpoint,
+        };
+        var request = new HttpRequestMessage(HttpMethod.Put, new Uri("/examplebucket/host.txt", UriKind.Relative)) { Content = new ByteArrayContent([1]) };
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Contains("AdditionalHeaders=host,", request.Headers.Authorization?.ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task ClockSkewOver15Minutes_IsRequestTimeTooSkewed()
     {
         await using var t = await TestServer.StartAsync();
