@@ -72,12 +72,6 @@ internal sealed partial class ObjectStore : IDisposable
     /// <summary>The absolute data folder.</summary>
     public string DataDirectory { get; }
 
-    /// <summary>The folder of in-progress uploads (emptied on start).</summary>
-    internal string TempDirectory => _tempDirectory;
-
-    /// <summary>The folder of committed bodies.</summary>
-    internal string ObjectsDirectory => _objectsDirectory;
-
     /// <summary>Creates a bucket, or updates its CORS rules when <paramref name="replaceCors"/> and it exists.</summary>
     /// <returns>False when it already existed.</returns>
     public bool EnsureBucket(string name, string region, IReadOnlyList<CorsRule> cors, bool replaceCors)
