@@ -24,8 +24,17 @@ public sealed class LocalOssServerOptions
     public IList<string> Buckets { get; init; } = ["examplebucket"];
 
     /// <summary>
-    /// A JSON file declaring buckets (name, region, CORS rules) and access keys (id, secret, securityToken, policy,
-    /// disabled). See <c>LocalOssConfigFile</c> for the format.
+    /// A JSON file declaring buckets and access keys (property names case-insensitive; comments allowed):
+    /// <code>
+    /// { "buckets": [ { "name": "examplebucket", "region": "cn-hangzhou",
+    ///                  "cors": [ { "AllowedOrigin": ["https://app.example"], "AllowedMethod": ["PUT"], "AllowedHeader": ["*"],
+    ///                              "ExposeHeader": ["ETag", "x-oss-request-id"], "MaxAgeSeconds": 600 } ] } ],
+    ///   "accessKeys": [ { "id": "uploader", "secret": "...", "securityToken": null, "disabled": false,
+    ///                     "policy": { "Version": "1", "Statement": [ { "Effect": "Allow", "Action": ["oss:PutObject"],
+    ///                                 "Resource": ["acs:oss:*:*:examplebucket/uploads/*"] } ] } } ] }
+    /// </code>
+    /// A bucket's region defaults to <see cref="Region"/>; its CORS rules replace the stored ones on every start.
+    /// Keys from the file come after <see cref="AccessKeys"/>.
     /// </summary>
     public string? ConfigFile { get; init; }
 
