@@ -1,4 +1,3 @@
-using System.Text;
 using OssPresign.Endpoints;
 using OssPresign.Signing;
 
@@ -14,6 +13,10 @@ public sealed class OssClient
     private readonly string[] _additionalHeaders;
     private readonly ICredentialsProvider _credentials;
     private readonly TimeProvider _time;
+    private static readonly IReadOnlyDictionary<string, string> NoHeaders =
+        new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase).AsReadOnly();
+
+    private ScopeOfDay? _lastScope;
 
     /// <summary>Creates a client from a snapshot of <paramref name="options"/>.</summary>
     /// <param name="options">Region, endpoint, credentials and clock.</param>
@@ -65,6 +68,12 @@ public sealed class OssClient
 
         foreach (var parameter in request.Parameters)
         {
+            if (PresignedQuery.IsAuthParameter(parameter.Key))
+            {
+                throw new ArgumentException(
+                    $"Parameter '{parameter.Key}' is set by the signer; remove it from Parameters.", nameof(request));
+            }
+
             parts.Parameters.Add(parameter);
         }
 
@@ -72,27 +81,35 @@ public sealed class OssClient
         if (credentials is null)
         {
             // Anonymous: an unsigned URL for a public bucket; nothing is signed, so nothing is required.
-            var unsigned = Endpoint.BuildUrl(request.Bucket, request.Key, EncodeQuery(parts.Parameters));
-            return new PresignResult(request.Method, unsigned, expiration, new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase));
+            return new PresignResult(request.Method, BuildUrl(request.Bucket, request.Key, parts.Parameters, null), expiration, NoHeaders);
         }
 
-        var additional = CanonicalRequest.ResolveAdditionalHeaders(
-            _additionalHeaders, name => parts.Headers.Exists(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase) && h.Value.Length > 0));
-        var credential = new CredentialScope(credentials.AccessKeyId, OssV4.FormatDate(now), _region, _product);
+        var additional = _additionalHeaders.Length == 0
+            ? []
+            : CanonicalRequest.ResolveAdditionalHeaders(_additionalHeaders, name => parts.Headers.Exists(
+                h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase) && h.Value.Length > 0));
         var auth = new PresignedQuery
         {
-            Credential = credential,
+            Credential = GetCredentialScope(credentials.AccessKeyId, now),
             SigningTime = now,
             ExpiresSeconds = (long)(expiration - now).TotalSeconds,
             AdditionalHeaders = additional,
             SecurityToken = credentials.SecurityToken,
         };
-        var signedParameters = parts.Parameters.Concat(auth.ToParameters(includeSignature: false)).ToList();
-        var canonical = new CanonicalRequest(request.Method, request.Bucket, request.Key, signedParameters, parts.Headers, additional);
-        var signature = OssV4Signer.ComputeSignature(canonical, now, credential, credentials.AccessKeySecret);
-        // The URL carries the auth block in Go's order (sorted by name, signature in place), as OSS-V4.md §6.3 shows.
-        var urlParameters = parts.Parameters.Concat(auth.WithSignature(signature).ToParameters(includeSignature: true));
-        var url = Endpoint.BuildUrl(request.Bucket, request.Key, EncodeQuery(urlParameters));
+        foreach (var parameter in auth.ToParameters(includeSignature: false))
+        {
+            parts.Parameters.Add(parameter);
+        }
+
+        var canonical = new CanonicalRequest(request.Method, request.Bucket, request.Key, parts.Parameters, parts.Headers, additional);
+        Span<char> signature = stackalloc char[OssV4Signer.SignatureLength];
+        OssV4Signer.WriteSignature(canonical, now, auth.Credential, credentials.AccessKeySecret, signature);
+        var url = BuildUrl(request.Bucket, request.Key, parts.Parameters, signature);
+
+        if (parts.Headers.Count == 0)
+        {
+            return new PresignResult(request.Method, url, expiration, NoHeaders);
+        }
 
         var signedHeaders = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in parts.Headers)
@@ -142,29 +159,60 @@ public sealed class OssClient
         return expiration;
     }
 
-    private static string EncodeQuery(IEnumerable<KeyValuePair<string, string>> parameters)
+    /// <summary>
+    /// Writes the URL in one pass: the parameters in order, and the signature just before
+    /// <c>x-oss-signature-version</c>, which gives the auth block Go's order (sorted by name) as OSS-V4.md §6.3 shows.
+    /// </summary>
+    private string BuildUrl(string bucket, string key, List<KeyValuePair<string, string>> parameters, scoped ReadOnlySpan<char> signature)
     {
-        var builder = new StringBuilder(512);
-        foreach (var (name, value) in parameters)
+        var builder = new PooledCharBuilder(512);
+        try
         {
-            AppendParameter(builder, name, value);
-        }
+            Endpoint.AppendObjectUrl(ref builder, bucket, key);
+            var separator = '?';
+            foreach (var (name, value) in parameters)
+            {
+                if (!signature.IsEmpty && string.Equals(name, PresignedQuery.SignatureVersionParameter, StringComparison.Ordinal))
+                {
+                    builder.Append('&');
+                    builder.Append(PresignedQuery.SignatureParameter);
+                    builder.Append('=');
+                    builder.Append(signature);
+                }
 
-        return builder.ToString();
+                builder.Append(separator);
+                separator = '&';
+                OssUriEncoding.AppendQueryComponent(ref builder, name);
+                if (value.Length > 0)
+                {
+                    // A key-only parameter is written bare ("uploads"), as the C# SDK does; OSS treats "k" and "k=" alike.
+                    builder.Append('=');
+                    OssUriEncoding.AppendQueryComponent(ref builder, value);
+                }
+            }
+
+            return builder.ToString();
+        }
+        finally
+        {
+            builder.Dispose();
+        }
     }
 
-    private static void AppendParameter(StringBuilder builder, string name, string value)
+    private CredentialScope GetCredentialScope(string accessKeyId, DateTimeOffset now)
     {
-        if (builder.Length > 0)
+        // One scope per key and UTC day: reuse the last one rather than format the same credential on every presign.
+        var day = now.UtcTicks / TimeSpan.TicksPerDay;
+        var last = _lastScope;
+        if (last is not null && last.Day == day && string.Equals(last.Scope.AccessKeyId, accessKeyId, StringComparison.Ordinal))
         {
-            builder.Append('&');
+            return last.Scope;
         }
 
-        builder.Append(OssUriEncoding.EncodeQueryComponent(name));
-        if (value.Length > 0)
-        {
-            // A key-only parameter is written bare ("uploads"), as the C# SDK does; OSS treats "k" and "k=" alike.
-            builder.Append('=').Append(OssUriEncoding.EncodeQueryComponent(value));
-        }
+        var scope = new CredentialScope(accessKeyId, OssV4.FormatDate(now), _region, _product);
+        _lastScope = new ScopeOfDay(scope, day);
+        return scope;
     }
+
+    private sealed record ScopeOfDay(CredentialScope Scope, long Day);
 }

@@ -95,14 +95,48 @@ public sealed partial class OssEndpoint
     public string BuildUrl(string bucket, string? key, string encodedQuery)
     {
         ArgumentException.ThrowIfNullOrEmpty(bucket);
-        var encodedKey = key is null ? string.Empty : OssUriEncoding.EncodePath(key);
-        var query = string.IsNullOrEmpty(encodedQuery) ? string.Empty : "?" + encodedQuery;
-        return Style switch
+        ArgumentNullException.ThrowIfNull(encodedQuery);
+        var builder = new PooledCharBuilder(128 + encodedQuery.Length);
+        try
         {
-            AddressingStyle.VirtualHosted => $"{Scheme}://{bucket}.{Authority}/{encodedKey}{query}",
-            AddressingStyle.Path => $"{Scheme}://{Authority}/{bucket}/{encodedKey}{query}",
-            _ => $"{Scheme}://{Authority}/{encodedKey}{query}",
-        };
+            AppendObjectUrl(ref builder, bucket, key);
+            if (encodedQuery.Length > 0)
+            {
+                builder.Append('?');
+                builder.Append(encodedQuery);
+            }
+
+            return builder.ToString();
+        }
+        finally
+        {
+            builder.Dispose();
+        }
+    }
+
+    /// <summary>Writes <c>scheme://host/path</c> of an object, the key encoded as in the canonical URI.</summary>
+    internal void AppendObjectUrl(ref PooledCharBuilder builder, string bucket, string? key)
+    {
+        builder.Append(Scheme);
+        builder.Append("://");
+        if (Style == AddressingStyle.VirtualHosted)
+        {
+            builder.Append(bucket);
+            builder.Append('.');
+        }
+
+        builder.Append(Authority);
+        builder.Append('/');
+        if (Style == AddressingStyle.Path)
+        {
+            builder.Append(bucket);
+            builder.Append('/');
+        }
+
+        if (key is not null)
+        {
+            OssUriEncoding.AppendPath(ref builder, key);
+        }
     }
 
     /// <summary>

@@ -166,7 +166,7 @@ public sealed class CanonicalRequest
             {
                 var count = Encoding.UTF8.GetBytes(text, bytes);
                 Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-                SHA256.HashData(bytes.AsSpan(0, count), hash);
+                ReusedHashes.Sha256(bytes.AsSpan(0, count), hash);
                 Convert.TryToHexStringLower(hash, destination, out _);
             }
             finally
@@ -248,9 +248,12 @@ public sealed class CanonicalRequest
         // Names are encoded now because the sort is on the encoded name (§1.6 rule 2); values are encoded as they
         // are written. Duplicate names keep every value, ordered by (name, value) like the Python SDK: what OSS does
         // with them is UNCERTAIN (§1.6 rule 4), and the presign API never emits them.
-        var encoded = parameters
-            .Select(p => new KeyValuePair<string, string>(OssUriEncoding.EncodeQueryComponent(p.Key), p.Value ?? string.Empty))
-            .ToArray();
+        var encoded = parameters is ICollection<KeyValuePair<string, string>> { Count: 0 } ? [] : parameters.ToArray();
+        for (var i = 0; i < encoded.Length; i++)
+        {
+            encoded[i] = new(OssUriEncoding.EncodeQueryComponent(encoded[i].Key), encoded[i].Value ?? string.Empty);
+        }
+
         Array.Sort(encoded, static (a, b) =>
         {
             var byName = string.CompareOrdinal(a.Key, b.Key);
@@ -262,6 +265,11 @@ public sealed class CanonicalRequest
     private static KeyValuePair<string, string>[] SelectSignedHeaders(
         IEnumerable<KeyValuePair<string, string>> headers, IReadOnlyList<string> additionalHeaders)
     {
+        if (headers is ICollection<KeyValuePair<string, string>> { Count: 0 })
+        {
+            return [];
+        }
+
         var selected = new List<KeyValuePair<string, string>>();
         foreach (var (name, value) in headers)
         {
@@ -282,6 +290,11 @@ public sealed class CanonicalRequest
             {
                 selected.Add(new(lower, trimmed));
             }
+        }
+
+        if (selected.Count == 0)
+        {
+            return [];
         }
 
         var array = selected.ToArray();

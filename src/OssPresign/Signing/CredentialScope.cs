@@ -10,12 +10,15 @@ namespace OssPresign.Signing;
 /// <param name="Product">The product, <c>oss</c>.</param>
 public sealed record CredentialScope(string AccessKeyId, string Date, string Region, string Product)
 {
+    // Computed once: a presign writes the credential into the canonical query and the URL.
+    private readonly string _value = $"{AccessKeyId}/{Date}/{Region}/{Product}/{OssV4.ScopeTerminator}";
+
     /// <summary>The scope without the access key id: <c>date/region/product/aliyun_v4_request</c>.</summary>
-    public string Scope => $"{Date}/{Region}/{Product}/{OssV4.ScopeTerminator}";
+    public string Scope => _value[(AccessKeyId.Length + 1)..];
 
     /// <summary>The wire form: <c>AccessKeyId/date/region/product/aliyun_v4_request</c>.</summary>
     /// <returns>The credential string.</returns>
-    public override string ToString() => $"{AccessKeyId}/{Scope}";
+    public override string ToString() => _value;
 
     /// <summary>
     /// Parses a credential. The access key id may not contain <c>/</c>, so the string must have exactly five parts.

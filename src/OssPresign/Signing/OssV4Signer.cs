@@ -45,6 +45,17 @@ public static class OssV4Signer
     /// <returns>The signature.</returns>
     public static string ComputeSignature(CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret)
     {
+        Span<char> hex = stackalloc char[SignatureLength];
+        WriteSignature(request, signingTime, credential, accessKeySecret, hex);
+        return new string(hex);
+    }
+
+    /// <summary>The length of a hex signature.</summary>
+    internal const int SignatureLength = 64;
+
+    /// <summary>Writes the lower-case hex signature into <paramref name="destination"/> (64 chars), allocating nothing.</summary>
+    internal static void WriteSignature(CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret, Span<char> destination)
+    {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentException.ThrowIfNullOrEmpty(accessKeySecret);
@@ -62,8 +73,8 @@ public static class OssV4Signer
                 var buffer = rented ?? utf8;
                 var count = Encoding.UTF8.GetBytes(text, buffer);
                 Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-                HMACSHA256.HashData(key, buffer[..count], mac);
-                return Convert.ToHexStringLower(mac);
+                ReusedHashes.HmacSha256(key, buffer[..count], mac);
+                Convert.TryToHexStringLower(mac, destination, out _);
             }
             finally
             {
