@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OssPresign.Endpoints;
 using OssPresign.Server.Api;
 using OssPresign.Server.Auth;
+using OssPresign.Server.Console;
 using OssPresign.Server.Storage;
 
 namespace OssPresign.Server;
@@ -115,6 +116,12 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton<OssRequestHandler>();
 
+        // The browser upload page (Console/). Its presign endpoint signs with the server's key, so only on loopback.
+        if (options.EnableConsole)
+        {
+            builder.Services.AddSingleton(new ConsoleSettings(credentials, IPAddress.IsLoopback(address)));
+        }
+
         var app = builder.Build();
         try
         {
@@ -122,6 +129,7 @@ public sealed partial class LocalOssServer : IAsyncDisposable
             CreateBuckets(store, options, config, region, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<LocalOssServer>());
             app.Use(OssRequestInfo.Middleware(options.TimeProvider));
             app.MapOssEndpoints();
+            app.MapConsoleEndpoints(); // Nothing unless EnableConsole registered ConsoleSettings above.
             options.ConfigureApplication?.Invoke(app);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 

@@ -41,7 +41,10 @@ public sealed class LocalOssServerOptions
     /// <summary>Access keys declared in code; the same as the config file's <c>accessKeys</c>.</summary>
     public IList<LocalAccessKey> AccessKeys { get; init; } = [];
 
-    /// <summary>Reserved for the browser upload page (<c>/_console/</c>); the server itself does not read it.</summary>
+    /// <summary>
+    /// Serves the browser upload page at <c>/_console/</c> (<see cref="LocalOssServer.ConsoleAddress"/>). On a loopback
+    /// address it also maps a same-origin endpoint that presigns PUTs with <see cref="LocalOssServer.Credentials"/>.
+    /// </summary>
     public bool EnableConsole { get; init; }
 
     /// <summary>The server clock: signature expiry and skew, Last-Modified, the Date header.</summary>

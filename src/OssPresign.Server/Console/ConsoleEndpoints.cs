@@ -1,0 +1,51 @@
+using OssPresign.Server.Storage;
+
+namespace OssPresign.Server.Console;
+
+/// <summary>
+/// What the console needs from the server's start: the key its presign endpoint signs with, and whether that
+/// endpoint exists (only on a server bound to loopback, so that the key never signs for someone on the network).
+/// Registered only when <see cref="LocalOssServerOptions.EnableConsole"/> is set.
+/// </summary>
+/// <param name="Credentials">The server's key (<see cref="LocalOssServer.Credentials"/>).</param>
+/// <param name="PresignEnabled">Whether <c>/_console/api/presign</c> is mapped.</param>
+internal sealed record ConsoleSettings(OssCredentials Credentials, bool PresignEnabled);
+
+/// <summary>
+/// The browser upload page under <c>/_console/</c>: a path no bucket can take (bucket names start with a letter or a
+/// digit), so it never shadows the OSS API. The page is plain HTML, CSS and JavaScript embedded in this assembly;
+/// <c>api/status</c> tells it whether <c>api/presign</c>, the same-origin presign endpoint, exists.
+/// </summary>
+internal static class ConsoleEndpoints
+{
+    /// <summary>The page's address, relative to the server's endpoint.</summary>
+    public const string BasePath = "/_console/";
+
+    /// <summary>
+    /// Maps the page, its assets and API when the console is enabled (<see cref="ConsoleSettings"/> registered);
+    /// otherwise maps nothing and <c>/_console/</c> stays an (invalid) OSS bucket path.
+    /// </summary>
+    public static void MapConsoleEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var settings = endpoints.ServiceProvider.GetService<ConsoleSettings>();
+        if (settings is null)
+        {
+            return;
+        }
+
+        endpoints.MapGet("/_console", (HttpContext context) => Results.Redirect(BasePath));
+
+        // Every other method and path under /_console/ lands here, not in the OSS pipeline; the API routes below
+        // are more specific and win for their own method.
+        endpoints.Map("/_console/{**asset}", (HttpContext context, string? asset) => ConsoleAssets.Serve(context, asset));
+        endpoints.MapGet("/_console/api/status", (HttpContext context) => ConsolePresign.Status(context, settings));
+        if (settings.PresignEnabled)
+        {
+            endpoints.MapPost("/_console/api/presign", ConsolePresign.PresignAsync);
+        }
+    }
+
+    /// <summary>The stored buckets, for the page's bucket list.</summary>
+    internal static IReadOnlyList<BucketInfo> ListBuckets(HttpContext context) =>
+        context.RequestServices.GetRequiredService<ObjectStore>().ListBuckets(string.Empty, string.Empty);
+}
