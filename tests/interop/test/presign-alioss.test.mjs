@@ -129,6 +129,21 @@ describe('ali-oss signatureUrlV4 URLs with plain node:http', () => {
     assert.equal(get.status, 404, 'nothing was stored by the refused requests');
   });
 
+  test('a key-only query parameter: null is signed as a bare name and accepted; an empty string signs "k=" and is refused', async () => {
+    // ali-oss's README: pass key-only parameters as null. OSS (and the server) canonicalize "k" and "k=" to "k"
+    // (OSS-V4.md §1.6 rule 3), so the "k=" that ali-oss signs for '' cannot match.
+    const client = aliClient();
+    assert.equal((await request('PUT', await client.signatureUrlV4('PUT', 600, {}, 'presigned/flag.txt'), { body: 'flag' })).status, 200);
+
+    const asNull = await request('GET', await client.signatureUrlV4('GET', 600, { queries: { 'x-interop-flag': null } }, 'presigned/flag.txt'));
+    assert.equal(asNull.status, 200, asNull.body.toString());
+    assert.equal(asNull.body.toString(), 'flag');
+
+    const asEmpty = await request('GET', await client.signatureUrlV4('GET', 600, { queries: { 'x-interop-flag': '' } }, 'presigned/flag.txt'));
+    assert.equal(asEmpty.status, 403);
+    assert.equal(errorCode(asEmpty), 'SignatureDoesNotMatch');
+  });
+
   test('an expired URL is refused: 403 AccessDenied', async () => {
     const restore = freezeDate(Math.floor(Date.now() / 1000) - 3600);
     let url;
