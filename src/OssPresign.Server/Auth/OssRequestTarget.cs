@@ -66,7 +66,7 @@ internal sealed record OssRequestTarget(string? Bucket, string? Key, IReadOnlyLi
             rawPath = "/" + rawPath;
         }
 
-        if (!TryReadQuery(rawQuery, out var query))
+        if (!OssUriEncoding.TryDecodeQuery(rawQuery, out var query, out _))
         {
             return false;
         }
@@ -106,26 +106,6 @@ internal sealed record OssRequestTarget(string? Bucket, string? Key, IReadOnlyLi
             string.IsNullOrEmpty(key) ? null : key,
             query,
             virtualHosted);
-        return true;
-    }
-
-    private static bool TryReadQuery(string rawQuery, out List<KeyValuePair<string, string>> query)
-    {
-        query = [];
-        foreach (var pair in rawQuery.Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            // "k" and "k=" are the same parameter with an empty value (OSS-V4.md §1.6 rule 3).
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var rawName = equals < 0 ? pair.AsSpan() : pair.AsSpan(0, equals);
-            var rawValue = equals < 0 ? [] : pair.AsSpan(equals + 1);
-            if (!OssUriEncoding.TryDecode(rawName, out var name) || !OssUriEncoding.TryDecode(rawValue, out var value))
-            {
-                return false;
-            }
-
-            query.Add(new(name, value));
-        }
-
         return true;
     }
 }

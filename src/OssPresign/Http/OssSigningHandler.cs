@@ -86,7 +86,12 @@ public sealed class OssSigningHandler : DelegatingHandler
         var allHeaders = ReadHeaders(request);
         var additional = CanonicalRequest.ResolveAdditionalHeaders(
             _additionalHeaders, name => allHeaders.Exists(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase) && h.Value.Length > 0));
-        var canonical = new CanonicalRequest(request.Method.Method, bucket, key, ReadQuery(url), allHeaders, additional);
+        if (!OssUriEncoding.TryDecodeQuery(url.GetComponents(UriComponents.Query, UriFormat.UriEscaped), out var query, out var malformed))
+        {
+            throw new InvalidOperationException($"The query parameter '{malformed}' of '{url}' has a malformed percent escape.");
+        }
+
+        var canonical = new CanonicalRequest(request.Method.Method, bucket, key, query, allHeaders, additional);
         var credential = new CredentialScope(credentials.AccessKeyId, OssV4.FormatDate(now), _region, _product);
         var signature = OssV4Signer.ComputeSignature(canonical, now, credential, credentials.AccessKeySecret);
         headers.TryAddWithoutValidation("Authorization", new AuthorizationHeader(credential, additional, signature).ToString());
@@ -117,25 +122,5 @@ public sealed class OssSigningHandler : DelegatingHandler
                 list.Add(new(name, string.Join(',', values)));
             }
         }
-    }
-
-    private static List<KeyValuePair<string, string>> ReadQuery(Uri url)
-    {
-        var result = new List<KeyValuePair<string, string>>();
-        var query = url.GetComponents(UriComponents.Query, UriFormat.UriEscaped);
-        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var rawName = equals < 0 ? pair : pair[..equals];
-            var rawValue = equals < 0 ? string.Empty : pair[(equals + 1)..];
-            if (!OssUriEncoding.TryDecode(rawName, out var name) || !OssUriEncoding.TryDecode(rawValue, out var value))
-            {
-                throw new InvalidOperationException($"The query of '{url}' has a malformed percent escape.");
-            }
-
-            result.Add(new(name, value));
-        }
-
-        return result;
     }
 }

@@ -87,6 +87,37 @@ public static class OssUriEncoding
         }
     }
 
+    /// <summary>
+    /// Decodes a raw query string (without <c>?</c>) into name/value pairs in order, as OSS reads it: <c>k</c> and
+    /// <c>k=</c> are the same parameter with an empty value (OSS-V4.md §1.6 rule 3), <c>+</c> is not a space.
+    /// The one query decoder of the codebase: the server, <c>inspect</c> and the signing handler use it.
+    /// </summary>
+    /// <param name="encodedQuery">The raw query, e.g. <c>uploads&amp;x-oss-date=20231217T025437Z</c>.</param>
+    /// <param name="parameters">The decoded parameters.</param>
+    /// <param name="malformed">The first pair that could not be decoded, when the result is false.</param>
+    /// <returns>Whether every name and value was well formed.</returns>
+    public static bool TryDecodeQuery(string encodedQuery, out List<KeyValuePair<string, string>> parameters, out string? malformed)
+    {
+        ArgumentNullException.ThrowIfNull(encodedQuery);
+        parameters = [];
+        malformed = null;
+        foreach (var pair in encodedQuery.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var rawName = equals < 0 ? pair.AsSpan() : pair.AsSpan(0, equals);
+            var rawValue = equals < 0 ? [] : pair.AsSpan(equals + 1);
+            if (!TryDecode(rawName, out var name) || !TryDecode(rawValue, out var value))
+            {
+                malformed = pair;
+                return false;
+            }
+
+            parameters.Add(new(name, value));
+        }
+
+        return true;
+    }
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     internal static void AppendPath(ref PooledCharBuilder builder, string value) => Append(ref builder, value, UnreservedOrSlash);

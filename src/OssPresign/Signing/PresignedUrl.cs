@@ -119,8 +119,9 @@ public sealed class PresignedUrl
             return false;
         }
 
-        if (!TryDecodeQuery(encodedQuery, out var parameters, out error))
+        if (!OssUriEncoding.TryDecodeQuery(encodedQuery, out var parameters, out var malformed))
         {
+            error = $"The query parameter '{malformed}' has a malformed percent escape or is not UTF-8.";
             return false;
         }
 
@@ -320,28 +321,6 @@ public sealed class PresignedUrl
         {
             error = "The URL has no query string, so it carries no signature: it is not a presigned URL.";
             return false;
-        }
-
-        error = null;
-        return true;
-    }
-
-    private static bool TryDecodeQuery(string encodedQuery, out IReadOnlyList<KeyValuePair<string, string>> parameters, out string? error)
-    {
-        var list = new List<KeyValuePair<string, string>>();
-        parameters = list;
-        foreach (var pair in encodedQuery.Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var rawName = equals < 0 ? pair : pair[..equals];
-            var rawValue = equals < 0 ? string.Empty : pair[(equals + 1)..];
-            if (!OssUriEncoding.TryDecode(rawName, out var name) || !OssUriEncoding.TryDecode(rawValue, out var value))
-            {
-                error = $"The query parameter '{pair}' has a malformed percent escape or is not UTF-8.";
-                return false;
-            }
-
-            list.Add(new(name, value));
         }
 
         error = null;
