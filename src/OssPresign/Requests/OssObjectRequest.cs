@@ -71,16 +71,28 @@ public abstract class OssObjectWriteRequest : OssObjectRequest
     /// <summary>Content-Type, signed: the uploader must send exactly this value.</summary>
     public string? ContentType { get; init; }
 
-    /// <summary>Cache-Control stored with the object.</summary>
+    /// <summary>
+    /// Cache-Control stored with the object. Not signed by default, so the URL does not make the uploader send it; list
+    /// <c>cache-control</c> in <see cref="OssClientOptions.AdditionalHeaders"/> to sign and require it.
+    /// </summary>
     public string? CacheControl { get; init; }
 
-    /// <summary>Content-Disposition stored with the object.</summary>
+    /// <summary>
+    /// Content-Disposition stored with the object. Not signed by default, so the URL does not make the uploader send it; list
+    /// <c>content-disposition</c> in <see cref="OssClientOptions.AdditionalHeaders"/> to sign and require it.
+    /// </summary>
     public string? ContentDisposition { get; init; }
 
-    /// <summary>Content-Encoding stored with the object.</summary>
+    /// <summary>
+    /// Content-Encoding stored with the object. Not signed by default, so the URL does not make the uploader send it; list
+    /// <c>content-encoding</c> in <see cref="OssClientOptions.AdditionalHeaders"/> to sign and require it.
+    /// </summary>
     public string? ContentEncoding { get; init; }
 
-    /// <summary>Expires stored with the object (an HTTP date).</summary>
+    /// <summary>
+    /// Expires stored with the object (an HTTP date). Not signed by default, so the URL does not make the uploader send it; list
+    /// <c>expires</c> in <see cref="OssClientOptions.AdditionalHeaders"/> to sign and require it.
+    /// </summary>
     public string? Expires { get; init; }
 
     /// <summary><c>x-oss-forbid-overwrite</c>: refuse to replace an existing object.</summary>
