@@ -25,10 +25,16 @@ internal static class ConsoleAssets
 
     private static readonly Lazy<FrozenDictionary<string, byte[]>> Files = new(Load);
 
-    /// <summary>Serves <c>/_console/{asset}</c>: the page for an empty path, a known file, or 404/405.</summary>
+    /// <summary>Serves <c>/_console/{asset}</c>: the page for an empty path, a known file, or 404/405; <c>/_console</c> redirects.</summary>
     public static IResult Serve(HttpContext context, string? asset)
     {
         var method = context.Request.Method;
+        if (string.IsNullOrEmpty(asset) && !context.Request.Path.Value!.EndsWith('/'))
+        {
+            // The page's relative links (console.js, api/presign) need the trailing slash.
+            return Results.Redirect(ConsoleEndpoints.BasePath);
+        }
+
         var name = string.IsNullOrEmpty(asset) ? "index.html" : asset;
         if (!Files.Value.TryGetValue(name, out var content))
         {

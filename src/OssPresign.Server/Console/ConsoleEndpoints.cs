@@ -33,8 +33,6 @@ internal static class ConsoleEndpoints
             return;
         }
 
-        endpoints.MapGet("/_console", (HttpContext context) => Results.Redirect(BasePath));
-
         // Every other method and path under /_console/ lands here, not in the OSS pipeline; the API routes below
         // are more specific and win for their own method.
         endpoints.Map("/_console/{**asset}", (HttpContext context, string? asset) => ConsoleAssets.Serve(context, asset));
