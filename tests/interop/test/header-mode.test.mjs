@@ -7,26 +7,31 @@ import OSS from 'ali-oss';
 import { BUCKET, KEY, REGION, STS_KEY, localhostLookup, startServer, testBytes } from '../harness.mjs';
 
 let server;
+// localhost and bucket.localhost go to 127.0.0.1 (where the server listens) whatever the system resolver says.
+const agent = new http.Agent({ keepAlive: true, lookup: localhostLookup });
 before(async () => { server = await startServer(); });
-after(async () => { await server?.stop(); });
+after(async () => {
+  agent.destroy();
+  await server?.stop();
+});
 
 /**
  * An ali-oss client on the local server. `sldEnable: true` is what makes ali-oss address path-style
  * (`http://localhost:PORT/bucket/key`); without it, it uses virtual-hosted `bucket.localhost:PORT`.
  * Every request it sends is recorded in `client.sent`; `tamper(url, params)` may change one after it was signed.
  */
-function aliClient({ key = KEY, secret = key.secret, token = key.token, pathStyle = true, region = REGION, tamper, agent } = {}) {
+function aliClient({ key = KEY, secret = key.secret, token = key.token, pathStyle = true, region = REGION, endpoint = server.localhost, tamper } = {}) {
   const client = new OSS({
     accessKeyId: key.id,
     accessKeySecret: secret,
     ...(token ? { stsToken: token, refreshSTSTokenInterval: 3_600_000 } : {}),
     region,
     bucket: BUCKET,
-    endpoint: server.localhost,
+    endpoint,
     authorizationV4: true,
     sldEnable: pathStyle,
     timeout: 30_000,
-    ...(agent ? { agent } : {}),
+    agent,
   });
   const real = client.urllib;
   client.sent = [];
@@ -116,15 +121,19 @@ describe('ali-oss header-signed V4 requests', () => {
   });
 
   test('virtual-hosted (no sldEnable): bucket.localhost:PORT', async () => {
-    const agent = new http.Agent({ lookup: localhostLookup });
-    try {
-      const client = aliClient({ pathStyle: false, agent });
-      await client.put('virtual/hosted.txt', Buffer.from('vh'), { mime: 'text/plain' });
-      assert.match(client.sent.at(-1).url, new RegExp(`^http://${BUCKET}\\.localhost:${server.port}/virtual/hosted\\.txt`));
-      assert.equal((await client.get('virtual/hosted.txt')).content.toString(), 'vh');
-    } finally {
-      agent.destroy();
-    }
+    const client = aliClient({ pathStyle: false });
+    await client.put('virtual/hosted.txt', Buffer.from('vh'), { mime: 'text/plain' });
+    assert.match(client.sent.at(-1).url, new RegExp(`^http://${BUCKET}\\.localhost:${server.port}/virtual/hosted\\.txt`));
+    assert.equal((await client.get('virtual/hosted.txt')).content.toString(), 'vh');
+  });
+
+  test('an IP endpoint (http://127.0.0.1:PORT): ali-oss overrides Host with bucket.<region>.aliyuncs.com; the path still addresses the bucket', async () => {
+    const client = aliClient({ endpoint: server.endpoint });
+    await client.put('ip/endpoint.txt', Buffer.from('ip'));
+    const sent = client.sent.at(-1);
+    assert.match(sent.url, new RegExp(`^${server.endpoint}/${BUCKET}/ip/endpoint\\.txt`));
+    assert.equal(sent.headers.host, `${BUCKET}.${REGION}.aliyuncs.com`);
+    assert.equal((await client.get('ip/endpoint.txt')).content.toString(), 'ip');
   });
 
   test('a wrong secret is refused: 403 SignatureDoesNotMatch', async () => {

@@ -1,9 +1,10 @@
 // Presigned URLs made by OssPresign (`oss-presign presign --json`, the server's key in OSS_ACCESS_KEY_ID/SECRET),
 // used by Node's plain http module against the local server; ali-oss reads back what they uploaded.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import OSS from 'ali-oss';
-import { BUCKET, KEY, REGION, STS_KEY, errorCode, presignWithCli, request, startServer, tamperSignature, testBytes } from '../harness.mjs';
+import { BUCKET, KEY, REGION, STS_KEY, errorCode, localhostLookup, presignWithCli, request, startServer, tamperSignature, testBytes } from '../harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -37,7 +38,7 @@ describe('OssPresign URLs with plain node:http', () => {
     assert.equal(head.headers['content-length'], String(bytes.length));
 
     const ali = new OSS({ accessKeyId: KEY.id, accessKeySecret: KEY.secret, region: REGION, bucket: BUCKET,
-      endpoint: server.localhost, authorizationV4: true, sldEnable: true });
+      endpoint: server.localhost, authorizationV4: true, sldEnable: true, agent: new http.Agent({ lookup: localhostLookup }) });
     const read = await ali.get(key);
     assert.ok(Buffer.compare(read.content, bytes) === 0, 'ali-oss reads the bytes uploaded through our URL');
     assert.equal(read.res.headers['x-oss-meta-author'], 'alice');
