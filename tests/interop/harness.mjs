@@ -13,8 +13,13 @@ import { fileURLToPath } from 'node:url';
 export const interopDir = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(interopDir, '..', '..');
 
-/** The CLI that run.sh builds; OSS_PRESIGN_CLI_DLL overrides it. */
-export const cliDll = process.env.OSS_PRESIGN_CLI_DLL ?? path.join(repoRoot, 'artifacts', 'interop', 'cli', 'oss-presign.dll');
+/**
+ * The CLI: OSS_PRESIGN_CLI_DLL (run.sh sets it), else the one run.sh builds, else the solution's Release build.
+ */
+export const cliDll = process.env.OSS_PRESIGN_CLI_DLL
+  ?? [path.join(repoRoot, 'artifacts', 'interop', 'cli', 'oss-presign.dll'),
+    path.join(repoRoot, 'src', 'OssPresign.Cli', 'bin', 'Release', 'net10.0', 'oss-presign.dll')].find(p => existsSync(p))
+  ?? path.join(repoRoot, 'artifacts', 'interop', 'cli', 'oss-presign.dll');
 
 export const BUCKET = 'interop-bucket';
 export const REGION = 'cn-hangzhou';
