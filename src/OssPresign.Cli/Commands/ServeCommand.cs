@@ -38,9 +38,12 @@ internal static class ServeCommand
             }
         });
 
+        // The browser upload page (/_console/, OssPresign.Server/Console): on by default, and only on loopback.
+        var noConsole = new Option<bool>("--no-console") { Description = "Do not serve the browser upload page (served by default on loopback)." };
+
         var command = new Command("serve", "Run a local OSS-compatible server that verifies presigned URLs, until Ctrl+C.")
         {
-            host, port, data, config, region, buckets,
+            host, port, data, config, region, buckets, noConsole,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -55,6 +58,7 @@ internal static class ServeCommand
                 Buckets = [.. bucketNames],
                 TimeProvider = context.TimeProvider,
                 ConfigureLogging = context.ServerLogsToConsole ? ConfigureConsoleLogging : null,
+                EnableConsole = !parse.GetValue(noConsole) && IsLoopback(parse.GetRequiredValue(host)),
             };
 
             LocalOssServer server;
@@ -87,6 +91,10 @@ internal static class ServeCommand
         return command;
     }
 
+    private static bool IsLoopback(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
+
     private static void ConfigureConsoleLogging(ILoggingBuilder logging) => logging
         .AddSimpleConsole(console =>
         {
@@ -104,6 +112,10 @@ internal static class ServeCommand
         grid.AddPlainRow("Region:", server.Region);
         grid.AddPlainRow("Buckets:", server.Buckets.Count == 0 ? "(none)" : string.Join(", ", server.Buckets));
         grid.AddPlainRow("Access key id:", credentials.AccessKeyId);
+        if (server.ConsoleAddress is { } console)
+        {
+            grid.AddPlainRow("Upload page:", console.ToString());
+        }
         context.Out.MarkupLine("[bold]Local OSS server running[/] (Ctrl+C to stop)");
         context.Out.Write(grid);
 

@@ -32,6 +32,7 @@ public sealed partial class ServeCommandTests : IDisposable
             Assert.Contains("Region:         cn-hangzhou", banner, StringComparison.Ordinal);
             Assert.Contains("Buckets:        first-bucket, second-bucket", banner, StringComparison.Ordinal);
             Assert.Contains("Access key id:", banner, StringComparison.Ordinal);
+            Assert.Contains($"Upload page:    {endpoint}_console/", banner, StringComparison.Ordinal); // on by default on loopback (console feature)
             // Without OSS_ACCESS_KEY_* in the process, the server generates a development key, and serve shows it.
             if (Environment.GetEnvironmentVariable("OSS_ACCESS_KEY_ID") is null)
             {
