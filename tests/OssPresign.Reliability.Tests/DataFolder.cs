@@ -1,0 +1,77 @@
+using Microsoft.Data.Sqlite;
+
+namespace OssPresign.Reliability.Tests;
+
+/// <summary>
+/// Reads the layout of a server's data folder (Storage/ObjectStore.cs): <c>metadata.db</c> (SQLite, WAL),
+/// <c>tmp/</c> (uploads in progress) and <c>objects/xx/&lt;body id&gt;</c> (committed bodies).
+/// </summary>
+internal sealed class DataFolder(string path)
+{
+    /// <summary>Every top-level entry a store may leave: anything else would be a leak.</summary>
+    private static readonly HashSet<string> KnownEntries = new(StringComparer.Ordinal)
+    {
+        "metadata.db", "metadata.db-wal", "metadata.db-shm", "server.lock", "tmp", "objects",
+    };
+
+    public string Path { get; } = path;
+
+    public static string CreateTemporary() =>
+        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "oss-reliability-" + Guid.NewGuid().ToString("N"));
+
+    public IReadOnlyList<string> TempFiles() => Directory.GetFiles(System.IO.Path.Combine(Path, "tmp"));
+
+    public IReadOnlyList<string> BodyFiles() =>
+        Directory.GetFiles(System.IO.Path.Combine(Path, "objects"), "*", SearchOption.AllDirectories);
+
+    public IReadOnlyList<string> UnknownEntries() =>
+        [.. Directory.EnumerateFileSystemEntries(Path).Select(System.IO.Path.GetFileName).Where(n => !KnownEntries.Contains(n!)).Select(n => n!)];
+
+    /// <summary>The body ids the committed rows name; read while the server may be running (WAL readers do not block).</summary>
+    public IReadOnlyList<string> CommittedBodyIds()
+    {
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = System.IO.Path.Combine(Path, "metadata.db"),
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT body_id FROM objects";
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Asserts the folder is clean: no upload left in <c>tmp/</c>, no unknown entry, and the body files are exactly
+    /// the bodies the committed rows name (no orphan body, no row without a body).
+    /// </summary>
+    public void AssertNoOrphans()
+    {
+        Assert.Empty(TempFiles());
+        Assert.Empty(UnknownEntries());
+        var files = BodyFiles().Select(f => System.IO.Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
+        var committed = CommittedBodyIds().Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(committed, files);
+    }
+
+    public void Delete()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless; failing a passed test over it is not.
+        }
+    }
+}
