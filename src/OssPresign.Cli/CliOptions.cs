@@ -69,22 +69,22 @@ internal static partial class CliOptions
             return false;
         }
 
+        // Summed in seconds as a double so that no amount can overflow; an absurdly long duration saturates at
+        // TimeSpan.MaxValue and is then refused by the 7-day limit with that limit named, not as "not a duration".
+        var seconds = 0d;
         foreach (Match part in DurationPart().Matches(text.Trim().ToLowerInvariant()))
         {
-            if (!long.TryParse(part.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount > 100_000)
+            var amount = double.Parse(part.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture);
+            seconds += amount * part.Groups[2].Value switch
             {
-                return false;
-            }
-
-            duration += part.Groups[2].Value switch
-            {
-                "s" => TimeSpan.FromSeconds(amount),
-                "m" => TimeSpan.FromMinutes(amount),
-                "h" => TimeSpan.FromHours(amount),
-                _ => TimeSpan.FromDays(amount),
+                "s" => 1,
+                "m" => 60,
+                "h" => 3600,
+                _ => 86400,
             };
         }
 
+        duration = seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
         return duration > TimeSpan.Zero;
     }
 

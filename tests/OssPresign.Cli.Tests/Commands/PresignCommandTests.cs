@@ -79,6 +79,8 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "10x" }, "--expires '10x' is not a duration")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "10" }, "--expires '10' is not a duration")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "8d" }, "the limit is 7 days (604800 seconds)")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "604801s" }, "the limit is 7 days (604800 seconds)")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "99999999999999999999d" }, "the limit is 7 days (604800 seconds)")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expires", "1h", "--expiration", "2030-01-01T00:00:00Z" }, "not both")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expiration", "yesterday" }, "is not an ISO-8601 time")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expiration", "2001-01-01T00:00:00Z" }, "is in the past")]
@@ -105,10 +107,13 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
         Assert.Empty(run.Out);
     }
 
-    [Fact]
-    public async Task Presign_ExactlySevenDays_IsAccepted()
+    [Theory]
+    [InlineData("7d")]
+    [InlineData("604800s")]
+    [InlineData("6d23h59m60s")]
+    public async Task Presign_ExactlySevenDays_IsAccepted(string expires)
     {
-        var run = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs("k", "--expires", "7d", "--json"));
+        var run = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs("k", "--expires", expires, "--json"));
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("x-oss-expires=604800&", run.Out, StringComparison.Ordinal);
