@@ -15,8 +15,8 @@ namespace OssPresign.Server.Console;
 /// <remarks>
 /// The endpoint signs with the server's key for whoever can call it, so it answers only its own page on a loopback
 /// server: the Host must be a loopback name (a DNS name rebound to 127.0.0.1 by another site fails), and a request
-/// from another origin is refused (it also needs a preflight for <c>application/json</c>, which the OSS pipeline
-/// answers with an error). The response holds signed URLs, never the secret.
+/// from another origin is refused (a browser would also need a preflight for <c>application/json</c>, and nothing
+/// under <c>/_console/</c> answers one). The response holds signed URLs, never the secret.
 /// </remarks>
 internal static partial class ConsolePresign
 {
@@ -32,7 +32,7 @@ internal static partial class ConsolePresign
         if (!settings.PresignEnabled)
         {
             return TypedResults.Json(
-                new ConsoleStatus(false, "This server is not bound to a loopback address, so it does not presign for browsers. Paste a presigned URL instead.", []),
+                new ConsoleStatus(false, "This server is not bound to a loopback address, so it does not presign for browsers.", []),
                 ConsoleJson.Default.ConsoleStatus);
         }
 

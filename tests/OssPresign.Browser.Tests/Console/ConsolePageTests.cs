@@ -105,6 +105,27 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UploadMode_DroppedFile_IsUploaded()
+    {
+        await OpenAsync(_server.ConsoleAddress);
+        await Expect(_page.Locator("#bucket option")).ToHaveCountAsync(3);
+        await _page.GetByLabel("Bucket").SelectOptionAsync("examplebucket");
+        await _page.GetByLabel("Key prefix").FillAsync("dropped/");
+
+        // What the browser hands the page when a file is dragged in from the desktop.
+        var dataTransfer = await _page.EvaluateHandleAsync(
+            "() => { const t = new DataTransfer(); t.items.add(new File(['dropped text'], 'note.md', { type: 'text/markdown' })); return t; }");
+        await _page.Locator("#drop-zone").DispatchEventAsync("drop", new Dictionary<string, object> { ["dataTransfer"] = dataTransfer });
+        await Expect(_page.Locator("#chosen")).ToContainTextAsync("1 file chosen (12 B): note.md");
+
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
+        await Expect(_page.Locator("#results .result").First).ToHaveAttributeAsync("data-state", "done", UploadTimeout);
+        var stored = await _server.GetObjectAsync("examplebucket", "dropped/note.md");
+        Assert.Equal("dropped text", Encoding.UTF8.GetString(stored.Body));
+        Assert.Equal("text/markdown", stored.ContentType);
+    }
+
+    [Fact]
     public async Task PasteMode_UrlSignedWithoutContentType_ShowsSignatureDoesNotMatchDecoded_AndStoresNothing()
     {
         var presigned = await _server.Server.CreateClient().PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "notes/plain.txt" });

@@ -470,7 +470,7 @@ async function loadStatus() {
   }
   const form = byId('upload-form');
   if (!answer?.presign) {
-    status.textContent = `${answer?.reason ?? 'The server does not presign for this page.'} Use "Paste a presigned URL".`;
+    status.textContent = `${answer?.reason ?? 'The server does not presign for this page.'} Paste a presigned URL instead.`;
     form.hidden = true;
     byId('mode-paste').checked = true;
     showMode('paste');
