@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using OssPresign.Server.Storage;
@@ -64,14 +63,17 @@ internal static partial class ConsolePresign
             return Problem(StatusCodes.Status415UnsupportedMediaType, "UnsupportedMediaType", "Send the request as application/json.");
         }
 
-        // The server accepts 5 GiB bodies for PutObject; this endpoint reads a few hundred bytes.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        }
-
+        // The server accepts 5 GiB bodies for PutObject; this endpoint reads a few hundred bytes. What it leaves
+        // unread Kestrel drains after the response, so the client still gets the 413 on a kept connection.
         var tooLarge = Problem(StatusCodes.Status413PayloadTooLarge, "RequestTooLarge", $"Send a JSON body of at most {MaxBodyBytes} bytes.");
         if (request.ContentLength > MaxBodyBytes)
+        {
+            return tooLarge;
+        }
+
+        var buffer = new byte[MaxBodyBytes + 1];
+        var read = await request.Body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, context.RequestAborted).ConfigureAwait(false);
+        if (read > MaxBodyBytes)
         {
             return tooLarge;
         }
@@ -79,15 +81,11 @@ internal static partial class ConsolePresign
         ConsolePresignRequest? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync(request.Body, ConsoleJson.Default.ConsolePresignRequest, context.RequestAborted).ConfigureAwait(false);
+            body = JsonSerializer.Deserialize(buffer.AsSpan(0, read), ConsoleJson.Default.ConsolePresignRequest);
         }
         catch (JsonException e)
         {
             return Problem(StatusCodes.Status400BadRequest, "InvalidJson", $"The body is not the expected JSON: {e.Message}");
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return tooLarge;
         }
 
         var bucketName = body?.Bucket ?? string.Empty;
