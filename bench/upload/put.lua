@@ -1,0 +1,72 @@
+-- wrk script of bench/upload/run.sh: PUTs of a fixed body, every request to a new key.
+-- wrk args: MODE (ours | nginx), URL_FILE (ours: presigned path?query per line), THREADS, BODY_BYTES.
+-- ours: thread i takes lines i, i+THREADS, ... of the presigned list; nginx: /bench/t<i>/<n>.
+-- done() prints one RESULT line that run.sh parses.
+
+local threads = {}
+local next_id = 1
+
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  mode = args[1]
+  local thread_count = tonumber(args[3])
+  body = string.rep("x", tonumber(args[4]))
+  paths = {}
+  if mode == "ours" then
+    local i = 0
+    for line in io.lines(args[2]) do
+      if i % thread_count == id - 1 then
+        paths[#paths + 1] = line
+      end
+      i = i + 1
+    end
+  end
+  sent = 0
+  ok = 0
+  failed = 0
+  wrapped = 0
+end
+
+function request()
+  sent = sent + 1
+  local path
+  if mode == "ours" then
+    -- Reusing a URL would overwrite an object instead of creating one; flag it so run.sh can refuse the run.
+    if sent > #paths then
+      wrapped = 1
+    end
+    path = paths[((sent - 1) % #paths) + 1]
+  else
+    path = "/bench/t" .. id .. "/" .. sent
+  end
+  return wrk.format("PUT", path, nil, body)
+end
+
+function response(status, headers, response_body)
+  -- nginx answers 201 Created for a new file; ours 200 as OSS.
+  if status == 200 or status == 201 then
+    ok = ok + 1
+  else
+    failed = failed + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local acked, bad, total_sent, any_wrapped = 0, 0, 0, 0
+  for _, thread in ipairs(threads) do
+    acked = acked + thread:get("ok")
+    bad = bad + thread:get("failed")
+    total_sent = total_sent + thread:get("sent")
+    any_wrapped = math.max(any_wrapped, thread:get("wrapped"))
+  end
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    "RESULT requests=%d duration_us=%d acked=%d failed=%d sent=%d wrapped=%d socket_errors=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f\n",
+    summary.requests, summary.duration, acked, bad, total_sent, any_wrapped, errors,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000))
+end
