@@ -50,7 +50,18 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
             return new OssError(400, "InvalidURI", "The request URI has a malformed percent escape or is not valid UTF-8.", ServerEc.InvalidUri);
         }
 
-        if (target!.Bucket is not null && !OssNames.IsValidBucketName(target.Bucket))
+        if (target!.Bucket is null && target.Key is not null)
+        {
+            // A path such as "//bucket/key": an empty bucket segment and a key. Its canonical URI, "/" + key, is the
+            // one of bucket + rest-of-key (OSS-V4.md §1.5), so a URL presigned for GetObject of bucket/key would
+            // verify here as a service-level request (ListBuckets). Found by the verifier fuzz (docs/reliability.md).
+            return new OssError(400, OssErrorCodes.InvalidBucketName, "The request has an object key but no bucket.", ServerEc.InvalidBucketName)
+            {
+                Details = [new("BucketName", string.Empty)],
+            };
+        }
+
+        if (target.Bucket is not null && !OssNames.IsValidBucketName(target.Bucket))
         {
             return new OssError(400, OssErrorCodes.InvalidBucketName, "The specified bucket is not valid.", ServerEc.InvalidBucketName)
             {

@@ -123,6 +123,13 @@ public sealed class TamperMatrixTests(TamperMatrixTests.ServerFixture fixture) :
         Add("path key re-encoded", r => r.Path = r.Path.Replace("/tamper/", "/t%61mper/", StringComparison.Ordinal), 200, null);
         Add("path bucket altered", r => r.Path = r.Path.Replace("/examplebucket/", "/otherbucket/", StringComparison.Ordinal), 403, Sdnm);
         Add("path bucket missing", r => r.Path = r.Path.Replace("/examplebucket/", "/nosuchbucket/", StringComparison.Ordinal), 403, Sdnm);
+        Add("path bucket emptied", r => r.Path = "/" + r.Path, 400, "InvalidBucketName");
+        Add("path bucket emptied as get", r =>
+        {
+            // The canonical URI of bucket-less "//examplebucket/k" is that of examplebucket + k: never a ListBuckets.
+            r.Path = "/" + r.Path;
+            r.Method = "GET";
+        }, 400, "InvalidBucketName");
         Add("path bucket upper-case", r => r.Path = r.Path.Replace("/examplebucket/", "/EXAMPLEBUCKET/", StringComparison.Ordinal), 400, "InvalidBucketName");
 
         // The host: signed here (x-oss-additional-headers=host); a virtual host moves the bucket out of the path.
@@ -157,6 +164,7 @@ public sealed class TamperMatrixTests(TamperMatrixTests.ServerFixture fixture) :
         Add("header x-custom altered", r => r.SetHeader("x-custom", "no"), 403, Sdnm);
         Add("header x-custom repeated", r => r.Headers.Add(new("x-custom", "yes")), 403, Sdnm);
         Add("header x-oss-meta-b added", r => r.Headers.Add(new("x-oss-meta-b", "1")), 403, Sdnm);
+        Add("header x-oss-meta-b added empty", r => r.Headers.Add(new("x-oss-meta-b", "")), 403, Sdnm);
         Add("header x-oss-content-sha256 added", r => r.Headers.Add(new("x-oss-content-sha256", "UNSIGNED-PAYLOAD")), 403, Sdnm);
         Add("header x-oss-content-sha256 hash added", r => r.Headers.Add(new("x-oss-content-sha256", new string('a', 64))), 400, BadArgument);
         Add("header x-oss-security-token added", r => r.Headers.Add(new("x-oss-security-token", InProcessServer.StsToken)), 403, Sdnm);
