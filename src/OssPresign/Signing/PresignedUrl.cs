@@ -150,9 +150,19 @@ public sealed class PresignedUrl
         switch (resolvedStyle)
         {
             case AddressingStyle.Path:
-                var slash = decodedPath.IndexOf('/', StringComparison.Ordinal);
-                bucket = slash < 0 ? decodedPath : decodedPath[..slash];
-                key = slash < 0 ? null : decodedPath[(slash + 1)..];
+                // Split before decoding, as the server does (OssRequestTarget): an encoded '/' stays inside the bucket
+                // segment, so "/bucket%2Fkey" names the bucket "bucket/key" (refused) and never bucket + key.
+                var rawPath = encodedPath.AsSpan(1);
+                var slash = rawPath.IndexOf('/');
+                if (!OssUriEncoding.TryDecode(slash < 0 ? rawPath : rawPath[..slash], out var decodedBucket)
+                    || !OssUriEncoding.TryDecode(slash < 0 ? [] : rawPath[(slash + 1)..], out var decodedKey))
+                {
+                    error = "The path has a malformed percent escape or is not UTF-8.";
+                    return false;
+                }
+
+                bucket = decodedBucket;
+                key = slash < 0 ? null : decodedKey;
                 break;
             case AddressingStyle.VirtualHosted:
                 var dot = host.IndexOf('.', StringComparison.Ordinal);
@@ -172,6 +182,14 @@ public sealed class PresignedUrl
             error = resolvedStyle == AddressingStyle.Path
                 ? "The path has no bucket: a path-style URL looks like http://host/bucket/key."
                 : "The host has no bucket label: a virtual-hosted URL looks like https://bucket.oss-region.aliyuncs.com/key.";
+            return false;
+        }
+
+        if (bucket is not null && !OssNames.IsValidBucketName(bucket))
+        {
+            // As the server, which refuses the name before the signature (InvalidBucketName). '/' is not encoded in the
+            // canonical URI, so "/bucket%2Fa/b" would otherwise verify as bucket "bucket/a" signed as bucket "bucket".
+            error = $"'{bucket}' is not a valid bucket name: 3-63 characters of a-z, 0-9 and '-', not starting or ending with '-'.";
             return false;
         }
 
