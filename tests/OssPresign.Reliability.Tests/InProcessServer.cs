@@ -34,7 +34,10 @@ internal sealed class InProcessServer : IAsyncDisposable
 
     /// <param name="time">The server clock; a <see cref="FakeTimeProvider"/> at <see cref="FakeStart"/> when null.</param>
     /// <param name="configureApplication">Runs before the start, e.g. to shorten Kestrel's timeouts for a test.</param>
-    public static async Task<InProcessServer> StartAsync(TimeProvider? time = null, Action<WebApplication>? configureApplication = null)
+    /// <param name="accessKeys">Other keys than test-key and sts-key.</param>
+    /// <param name="buckets">Other buckets than examplebucket and otherbucket.</param>
+    public static async Task<InProcessServer> StartAsync(
+        TimeProvider? time = null, Action<WebApplication>? configureApplication = null, IList<LocalAccessKey>? accessKeys = null, IList<string>? buckets = null)
     {
         time ??= new FakeTimeProvider(FakeStart);
         var folder = new DataFolder(DataFolder.CreateTemporary());
@@ -42,8 +45,8 @@ internal sealed class InProcessServer : IAsyncDisposable
         {
             Port = 0,
             DataDirectory = folder.Path,
-            Buckets = [Bucket, OtherBucket],
-            AccessKeys =
+            Buckets = buckets ?? [Bucket, OtherBucket],
+            AccessKeys = accessKeys ??
             [
                 new LocalAccessKey("test-key", "test-secret"),
                 new LocalAccessKey("sts-key", "sts-secret") { SecurityToken = StsToken },
