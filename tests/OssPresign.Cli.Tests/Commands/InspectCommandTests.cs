@@ -19,7 +19,7 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
     public async Task Inspect_WithSecret_ExplainsTheUrlAndFindsItValid()
     {
         // A whole second, as the signing time is: the time left is then exactly 1 h 30 min.
-        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(TimeProvider.System.GetUtcNow().ToUnixTimeSeconds()));
         var url = await PresignAsync("docs/a b.txt", time, "--expires", "2h", "--content-type", "text/plain");
         time.Advance(TimeSpan.FromMinutes(30));
 
@@ -87,7 +87,7 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
     [Fact]
     public async Task Inspect_ExpiredUrl_SaysHowLongAgo()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var url = await PresignAsync("old.txt", time, "--expires", "1h");
         time.Advance(TimeSpan.FromHours(4));
 

@@ -37,7 +37,7 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     [Fact]
     public async Task PresignJson_PrintsOnlyTheResultObject_WhichUploads()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var run = await CliHarness.RunAsync(fixture.Environment, time, fixture.PresignArgs("json.txt", "--json", "--expires", "10m", "--content-type", "text/plain"));
 
         Assert.Equal(0, run.ExitCode);

@@ -54,7 +54,7 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
     [Fact]
     public async Task Upload_ExpiredUrl_IsRefusedBeforeSendingAndByTheServer()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var url = await PresignAsync("expired.bin", time, "--expires", "1h");
         time.Advance(TimeSpan.FromHours(3));
 
@@ -66,7 +66,7 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
         Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
 
         // Signed two hours in the past and valid for one: the server, on its own clock, refuses it too.
-        var past = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-2));
+        var past = new FakeTimeProvider(TimeProvider.System.GetUtcNow().AddHours(-2));
         var stale = await PresignAsync("expired.bin", past, "--expires", "1h");
         var error = await Assert.ThrowsAsync<OssRequestFailedException>(() => new PresignedUploader(new HttpClient()).UploadFileAsync(stale, [], _file));
         Assert.Equal(403, error.StatusCode);
@@ -160,7 +160,7 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
     [Fact]
     public async Task Upload_ConnectionFailureThenServer_RetriesAndStoresTheFile()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var url = await PresignAsync("retried.bin", time);
         using var flaky = new FailFirstHandler();
 
