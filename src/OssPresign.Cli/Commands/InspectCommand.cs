@@ -79,6 +79,14 @@ internal static class InspectCommand
                   "the URL was changed after signing, signed with another secret, or signed headers (Content-Type, Content-MD5, " +
                   "x-oss-*) that must be given with --header.");
 
+            if (!check.IsValid && sent.Count > 0 && FindExtraHeader(parsed, requested, sent, secret) is { } extra)
+            {
+                // The commonest mistake: a header the URL did not sign (a browser's or urllib's Content-Type).
+                context.Out.WriteLine(
+                    $"Hint: the signature is valid for {extra.Method} without '{extra.Header.Key}: {extra.Header.Value}': the URL did not sign " +
+                    $"that header, so a request that sends it gets SignatureDoesNotMatch. Send it only if the URL is presigned with it.");
+            }
+
             // The canonical request and string to sign hold no secret, only what the URL and headers already show.
             var writer = context.OutWriter;
             await writer.WriteLineAsync($"Canonical request ({check.Method}):").ConfigureAwait(false);
@@ -88,6 +96,25 @@ internal static class InspectCommand
             return check.IsValid && usable ? Program.Success : Program.Failed;
         });
         return command;
+    }
+
+    /// <summary>The one given header whose removal makes the signature valid, if there is one.</summary>
+    private static (string Method, KeyValuePair<string, string> Header)? FindExtraHeader(
+        PresignedUrl url, string? requested, List<KeyValuePair<string, string>> sent, string secret)
+    {
+        foreach (var header in sent)
+        {
+            var others = sent.Where(h => !ReferenceEquals(h.Key, header.Key)).ToList();
+            foreach (var method in requested is null ? Methods : [requested])
+            {
+                if (url.Verify(method, others, secret).IsValid)
+                {
+                    return (method, header);
+                }
+            }
+        }
+
+        return null;
     }
 
     private static void WriteDescription(CliContext context, PresignedUrl url, DateTimeOffset now, List<KeyValuePair<string, string>> sent)

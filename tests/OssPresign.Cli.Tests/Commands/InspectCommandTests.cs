@@ -51,6 +51,18 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Inspect_UnsignedContentTypeGiven_IsInvalidAndNamesTheExtraHeader()
+    {
+        var url = await PresignAsync("untyped.txt");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", url, "--header", "Content-Type: text/plain"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Signature: INVALID", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Hint: the signature is valid for PUT without 'Content-Type: text/plain'", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Inspect_GetUrl_FindsTheMethod()
     {
         var url = await PresignAsync("get.txt", null, "--method", "get");
