@@ -26,6 +26,18 @@ internal sealed class ConsoleTestServer : IAsyncDisposable
     /// <summary>The page on the server's own origin (<c>http://127.0.0.1:port/_console/</c>).</summary>
     public Uri ConsoleAddress => Server.ConsoleAddress ?? throw new InvalidOperationException("The console is not enabled.");
 
+    /// <summary>Starts the server bound to every interface, where the console is paste-only (no presign endpoint).</summary>
+    public static Task<ConsoleTestServer> StartOnEveryInterfaceAsync() => StartAsync(o => new LocalOssServerOptions
+    {
+        Host = "0.0.0.0",
+        Port = 0,
+        DataDirectory = o.DataDirectory,
+        ConfigFile = o.ConfigFile,
+        Buckets = o.Buckets,
+        AccessKeys = o.AccessKeys,
+        EnableConsole = true,
+    });
+
     /// <summary>The same page on a second origin, <c>http://localhost:port</c>: cross-origin to the presigned URLs.</summary>
     public Uri LocalhostConsoleAddress => new UriBuilder(ConsoleAddress) { Host = "localhost" }.Uri;
 

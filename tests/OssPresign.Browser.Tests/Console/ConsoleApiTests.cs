@@ -154,16 +154,7 @@ public sealed class ConsoleApiTests : IAsyncLifetime
     [Fact]
     public async Task Server_BoundToEveryInterface_ServesThePageButNoPresignEndpoint()
     {
-        await using var server = await ConsoleTestServer.StartAsync(o => new LocalOssServerOptions
-        {
-            Host = "0.0.0.0",
-            Port = 0,
-            DataDirectory = o.DataDirectory,
-            ConfigFile = o.ConfigFile,
-            Buckets = o.Buckets,
-            AccessKeys = o.AccessKeys,
-            EnableConsole = true,
-        });
+        await using var server = await ConsoleTestServer.StartOnEveryInterfaceAsync();
 
         using var page = await server.Http.GetAsync("/_console/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);

@@ -224,16 +224,7 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task Page_WithoutThePresignEndpoint_OpensInPasteMode()
     {
-        await using var server = await ConsoleTestServer.StartAsync(o => new LocalOssServerOptions
-        {
-            Host = "0.0.0.0",
-            Port = 0,
-            DataDirectory = o.DataDirectory,
-            ConfigFile = o.ConfigFile,
-            Buckets = o.Buckets,
-            AccessKeys = o.AccessKeys,
-            EnableConsole = true,
-        });
+        await using var server = await ConsoleTestServer.StartOnEveryInterfaceAsync();
 
         await OpenAsync(server.ConsoleAddress);
         await Expect(_page.GetByLabel("Paste a presigned URL")).ToBeCheckedAsync();
