@@ -73,7 +73,7 @@ internal static class ObjectEndpoints
         PutOutcome outcome;
         try
         {
-            outcome = await store.PutObjectAsync(bucket.Name, key, request.Body, headers, expectedMd5, forbidOverwrite, context.RequestAborted)
+            outcome = await store.PutObjectAsync(bucket.Name, key, new ClientBodyStream(request.Body), headers, expectedMd5, forbidOverwrite, context.RequestAborted)
                 .ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -333,6 +333,62 @@ internal static class ObjectEndpoints
         {
             response.Headers[name] = value;
         }
+    }
+
+    /// <summary>
+    /// The request body as the store reads it. Kestrel reports some malformed chunked bodies (a chunk size that
+    /// overflows) as a plain <see cref="IOException"/> rather than a <see cref="BadHttpRequestException"/>; such a
+    /// failure to read the client's bytes is the client's fault, a 400, never a 500. Failures writing the file are not
+    /// read failures and stay server errors. Found by the reliability tests (docs/reliability.md).
+    /// </summary>
+    private sealed class ClientBodyStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new BadHttpRequestException(e.Message, StatusCodes.Status400BadRequest, e);
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                return inner.Read(buffer, offset, count);
+            }
+            catch (IOException e)
+            {
+                throw new BadHttpRequestException(e.Message, StatusCodes.Status400BadRequest, e);
+            }
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>Copies a byte range of an open body to the response, with a bounded pooled buffer.</summary>
