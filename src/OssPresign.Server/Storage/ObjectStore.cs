@@ -1,10 +1,13 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Win32.SafeHandles;
 
 namespace OssPresign.Server.Storage;
 
@@ -17,13 +20,32 @@ namespace OssPresign.Server.Storage;
 /// when complete; a crash before the commit leaves a temp file or an unreferenced body, and both are deleted on the
 /// next start. Commits are serialized, so concurrent PUTs of one key leave exactly one whole winner (the last to
 /// commit) and its loser's body is deleted. No key ever becomes part of a path.
+/// <para>
+/// Object commits are grouped: one committer thread takes every PutObject waiting to commit and writes them in one
+/// transaction, so concurrent uploads share one WAL fsync instead of queueing for one each behind a lock (that lock
+/// held ~400 small PUTs/s here). A PutObject is answered only after the transaction holding its row has committed,
+/// so an acknowledged object is still a committed one.
+/// </para>
 /// </remarks>
 internal sealed partial class ObjectStore : IDisposable
 {
     /// <summary>The largest object PutObject accepts: 5 GiB, as OSS.</summary>
     public const long MaxObjectSize = 5L * 1024 * 1024 * 1024;
 
-    private const int BufferSize = 256 * 1024;
+    /// <summary>
+    /// The first read of a body: a small PUT fits and is written with one pwrite, without renting a large buffer
+    /// per connection (64 uploads x 1 MiB would be most of the memory budget).
+    /// </summary>
+    private const int FirstChunkSize = 64 * 1024;
+
+    /// <summary>
+    /// The chunks of a larger body: big enough that each costs few syscalls and thread-pool hops, small enough that
+    /// an upload holds at most 2 MiB.
+    /// </summary>
+    private const int ChunkSize = 1024 * 1024;
+
+    /// <summary>The most PutObject rows one transaction commits; bounds how long the commit lock is held.</summary>
+    private const int MaxCommitBatch = 256;
 
     /// <summary>U+10FFFF, the largest code point: its UTF-8 form sorts after every other character's.</summary>
     private static readonly string MaxChar = char.ConvertFromUtf32(0x10FFFF);
@@ -43,6 +65,16 @@ internal sealed partial class ObjectStore : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _commitLock = new();
     private readonly FileStream _folderLock;
+
+    /// <summary>
+    /// Buckets by name, filled on first use and kept in step by <see cref="EnsureBucket"/> and
+    /// <see cref="DeleteBucket"/> (the folder lock makes this process the only writer). Saves every request two
+    /// SQLite round trips; a commit still checks the bucket in the database.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, BucketInfo> _buckets = new(StringComparer.Ordinal);
+
+    private readonly Channel<PendingCommit> _commits = Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Thread _committer;
     private int _disposed;
 
     /// <summary>Opens (creating when needed) the store in <paramref name="dataDirectory"/> and cleans up after a crash.</summary>
@@ -67,6 +99,10 @@ internal sealed partial class ObjectStore : IDisposable
         }.ToString();
         CreateSchema();
         RemoveLeftovers();
+
+        // A dedicated thread: it blocks in SQLite and fsync, which must not take a thread-pool thread for good.
+        _committer = new Thread(CommitLoop) { IsBackground = true, Name = "ObjectStore committer" };
+        _committer.Start();
     }
 
     /// <summary>The absolute data folder.</summary>
@@ -87,16 +123,19 @@ internal sealed partial class ObjectStore : IDisposable
                 {
                     Execute(connection, transaction, "UPDATE buckets SET cors = $cors WHERE name = $name",
                         ("$cors", JsonSerializer.Serialize(cors, Json)), ("$name", name));
+                    existing = existing with { CorsRules = cors };
                 }
 
                 transaction.Commit();
+                _buckets[name] = existing;
                 return false;
             }
 
+            var created = _time.GetUtcNow().ToUnixTimeMilliseconds();
             Execute(connection, transaction, "INSERT INTO buckets (name, region, created, cors) VALUES ($name, $region, $created, $cors)",
-                ("$name", name), ("$region", region), ("$created", _time.GetUtcNow().ToUnixTimeMilliseconds()),
-                ("$cors", JsonSerializer.Serialize(cors, Json)));
+                ("$name", name), ("$region", region), ("$created", created), ("$cors", JsonSerializer.Serialize(cors, Json)));
             transaction.Commit();
+            _buckets[name] = new BucketInfo(name, region, DateTimeOffset.FromUnixTimeMilliseconds(created), cors);
             return true;
         }
     }
@@ -104,8 +143,23 @@ internal sealed partial class ObjectStore : IDisposable
     /// <summary>Finds a bucket.</summary>
     public BucketInfo? GetBucket(string name)
     {
-        using var connection = Open();
-        return FindBucket(connection, null, name);
+        if (_buckets.TryGetValue(name, out var cached))
+        {
+            return cached;
+        }
+
+        // Filled under the commit lock, so that a DeleteBucket cannot slip in between the read and the cache write.
+        lock (_commitLock)
+        {
+            using var connection = Open();
+            var bucket = FindBucket(connection, null, name);
+            if (bucket is not null)
+            {
+                _buckets[name] = bucket;
+            }
+
+            return bucket;
+        }
     }
 
     /// <summary>All buckets whose name starts with <paramref name="prefix"/> and sorts after <paramref name="marker"/>.</summary>
@@ -155,6 +209,7 @@ internal sealed partial class ObjectStore : IDisposable
 
             Execute(connection, transaction, "DELETE FROM buckets WHERE name = $name", ("$name", name));
             transaction.Commit();
+            _buckets.TryRemove(name, out _);
             return null;
         }
     }
@@ -171,8 +226,6 @@ internal sealed partial class ObjectStore : IDisposable
     /// <param name="forbidOverwrite">Refuse when the key exists (<c>x-oss-forbid-overwrite: true</c>).</param>
     /// <param name="cancellationToken">Aborts the upload (client gone).</param>
     /// <returns>The outcome.</returns>
-    [SuppressMessage("Security", "CA5351:Do Not Use Broken Cryptographic Algorithms",
-        Justification = "MD5 is the OSS ETag and Content-MD5 checksum (OSS-V4.md §7), an integrity check, not a security control.")]
     public async Task<PutOutcome> PutObjectAsync(
         string bucket, string key, Stream body, ObjectHeaders headers, byte[]? expectedMd5, bool forbidOverwrite, CancellationToken cancellationToken)
     {
@@ -182,44 +235,16 @@ internal sealed partial class ObjectStore : IDisposable
         }
 
         var tempPath = Path.Combine(_tempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
+        var moved = false;
         try
         {
-            long size = 0;
-            byte[] md5;
-            ulong crc;
-            var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
-            await using (file.ConfigureAwait(false))
+            var received = await ReceiveAsync(body, tempPath, cancellationToken).ConfigureAwait(false);
+            if (received is null)
             {
-                using var md5Hash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-                var crc64 = new Crc64(Crc64Xz);
-                var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-                try
-                {
-                    int read;
-                    while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        size += read;
-                        if (size > MaxObjectSize)
-                        {
-                            return new PutOutcome(PutStatus.EntityTooLarge);
-                        }
-
-                        md5Hash.AppendData(buffer, 0, read);
-                        crc64.Append(buffer.AsSpan(0, read));
-                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-
-                // Durable before it can become visible: the commit below must never point at bytes still in the cache.
-                file.Flush(flushToDisk: true);
-                md5 = md5Hash.GetHashAndReset();
-                crc = crc64.GetCurrentHashAsUInt64();
+                return new PutOutcome(PutStatus.EntityTooLarge);
             }
 
+            var (size, md5, crc) = received.Value;
             if (expectedMd5 is not null && !expectedMd5.AsSpan().SequenceEqual(md5))
             {
                 return new PutOutcome(PutStatus.BadDigest, ComputedMd5: md5);
@@ -229,8 +254,14 @@ internal sealed partial class ObjectStore : IDisposable
             var bodyPath = BodyPath(bodyId);
             Directory.CreateDirectory(Path.GetDirectoryName(bodyPath)!);
             File.Move(tempPath, bodyPath);
+            moved = true;
             var stored = new StoredObject(bucket, key, bodyId, size, Convert.ToHexString(md5), crc, TruncateToSeconds(_time.GetUtcNow()), headers);
-            var status = Commit(stored, forbidOverwrite);
+
+            // Not cancellable: once queued the row commits, and this answer must say so whether or not the client waits.
+            var pending = new PendingCommit(stored, forbidOverwrite);
+            ObjectDisposedException.ThrowIf(!_commits.Writer.TryWrite(pending), this);
+
+            var status = await pending.Done.Task.ConfigureAwait(false);
             if (status != PutStatus.Created)
             {
                 DeleteBody(bodyId);
@@ -241,9 +272,122 @@ internal sealed partial class ObjectStore : IDisposable
         }
         finally
         {
-            // Success moved it away; any failure (bad digest, client gone, full disk) leaves nothing behind.
-            TryDelete(tempPath);
+            // Any failure before the move (bad digest, client gone, full disk) leaves nothing behind.
+            if (!moved)
+            {
+                TryDelete(tempPath);
+            }
         }
+    }
+
+    /// <summary>
+    /// Writes the body to <paramref name="tempPath"/> and fsyncs it, computing MD5 and CRC-64 on the way.
+    /// </summary>
+    /// <remarks>
+    /// A large body is pipelined: while chunk n is hashed and written on the thread pool (hash and write in parallel,
+    /// as both only read the buffer), chunk n+1 is received. MD5 alone runs at ~500 MB/s on one core here, so done
+    /// in line with receiving and writing it capped uploads at ~100 MB/s. A body that fits in the first read (small
+    /// PUTs) is hashed and written in line: one pwrite, no thread hop.
+    /// </remarks>
+    /// <returns>Size, MD5 and CRC-64; null when the body exceeds <see cref="MaxObjectSize"/>.</returns>
+    [SuppressMessage("Security", "CA5351:Do Not Use Broken Cryptographic Algorithms",
+        Justification = "MD5 is the OSS ETag and Content-MD5 checksum (OSS-V4.md §7), an integrity check, not a security control.")]
+    private static async Task<(long Size, byte[] Md5, ulong Crc)?> ReceiveAsync(Stream body, string tempPath, CancellationToken cancellationToken)
+    {
+        using var file = File.OpenHandle(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var crc64 = new Crc64(Crc64Xz);
+        var current = ArrayPool<byte>.Shared.Rent(FirstChunkSize);
+        byte[]? processing = null; // the buffer inFlight hashes and writes
+        var inFlight = Task.CompletedTask;
+        long size = 0;
+        try
+        {
+            while (true)
+            {
+                var filled = await FillAsync(body, current, cancellationToken).ConfigureAwait(false);
+
+                // The previous chunk must be hashed before this one (MD5 is sequential); then its buffer is free.
+                await inFlight.ConfigureAwait(false);
+                if (processing is { Length: < ChunkSize })
+                {
+                    // The small first buffer is not reused for the chunks that follow it.
+                    ArrayPool<byte>.Shared.Return(processing);
+                    processing = null;
+                }
+
+                if (filled == 0)
+                {
+                    break;
+                }
+
+                if (size + filled > MaxObjectSize)
+                {
+                    return null;
+                }
+
+                var chunk = current;
+                var offset = size;
+                size += filled;
+                if (filled < chunk.Length)
+                {
+                    // A short fill is the end of the body: nothing left to overlap with.
+                    RandomAccess.Write(file, chunk.AsSpan(0, filled), offset);
+                    md5.AppendData(chunk, 0, filled);
+                    crc64.Append(chunk.AsSpan(0, filled));
+                    break;
+                }
+
+                inFlight = Task.Run(() => HashAndWriteAsync(file, md5, crc64, chunk, filled, offset), CancellationToken.None);
+                current = processing ?? ArrayPool<byte>.Shared.Rent(ChunkSize);
+                processing = chunk;
+            }
+
+            // Durable before it can become visible: the commit must never point at bytes still in the cache.
+            RandomAccess.FlushToDisk(file);
+            return (size, md5.GetHashAndReset(), crc64.GetCurrentHashAsUInt64());
+        }
+        finally
+        {
+            // A failed or abandoned upload may still be hashing or writing a chunk; its buffer goes back only after.
+            try
+            {
+                await inFlight.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The upload failed already (this write's error was thrown by the await in the loop, or another was).
+            }
+
+            ArrayPool<byte>.Shared.Return(current);
+            if (processing is not null)
+            {
+                ArrayPool<byte>.Shared.Return(processing);
+            }
+        }
+    }
+
+    /// <summary>One chunk of a large body: written (pwrite on the thread pool) while it is hashed here.</summary>
+    private static async Task HashAndWriteAsync(SafeFileHandle file, IncrementalHash md5, Crc64 crc64, byte[] chunk, int count, long offset)
+    {
+        var write = RandomAccess.WriteAsync(file, chunk.AsMemory(0, count), offset);
+        md5.AppendData(chunk, 0, count);
+        crc64.Append(chunk.AsSpan(0, count));
+        await write.ConfigureAwait(false);
+    }
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the body ends.</summary>
+    /// <returns>The bytes read; less than the buffer's length only at the end of the body.</returns>
+    private static async Task<int> FillAsync(Stream body, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        int read;
+        while (filled < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            filled += read;
+        }
+
+        return filled;
     }
 
     /// <summary>Finds an object's metadata.</summary>
@@ -402,6 +546,10 @@ internal sealed partial class ObjectStore : IDisposable
             return;
         }
 
+        // The committer finishes what is queued (those uploads are answered), then closes its connection.
+        _commits.Writer.Complete();
+        _committer.Join();
+
         // Pooled connections keep the database open; release them so the folder can be reused or deleted.
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
@@ -425,26 +573,124 @@ internal sealed partial class ObjectStore : IDisposable
         }
     }
 
-    private PutStatus Commit(StoredObject stored, bool forbidOverwrite)
+    /// <summary>
+    /// The committer thread: waits for PutObjects to commit and commits all that are waiting (up to
+    /// <see cref="MaxCommitBatch"/>) in one transaction, in the order they arrived.
+    /// </summary>
+    private void CommitLoop()
     {
-        string? replaced;
+        var reader = _commits.Reader;
+        var batch = new List<PendingCommit>(MaxCommitBatch);
+        CommitStatements? statements = null;
+        try
+        {
+            // Blocking is fine on this dedicated thread; WaitToReadAsync is false once Dispose completed the channel
+            // and everything queued has been read.
+            while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                while (batch.Count < MaxCommitBatch && reader.TryRead(out var pending))
+                {
+                    batch.Add(pending);
+                }
+
+                try
+                {
+                    statements ??= new CommitStatements(Open());
+                    CommitBatch(statements, batch);
+                }
+                catch (Exception e)
+                {
+                    // Nothing of the batch committed (the transaction rolled back): every upload in it fails, none is
+                    // acknowledged. A fresh connection for the next batch, in case this one is broken.
+                    foreach (var pending in batch)
+                    {
+                        pending.Done.TrySetException(e);
+                    }
+
+                    statements?.Dispose();
+                    statements = null;
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            statements?.Dispose();
+        }
+    }
+
+    private void CommitBatch(CommitStatements statements, List<PendingCommit> batch)
+    {
+        var statuses = new PutStatus[batch.Count];
+        var replaced = new List<string>();
         lock (_commitLock)
         {
-            using var connection = Open();
-            using var transaction = connection.BeginTransaction();
-            if (FindBucket(connection, transaction, stored.Bucket) is null)
+            using var transaction = statements.Begin();
+            for (var i = 0; i < batch.Count; i++)
             {
-                return PutStatus.NoSuchBucket;
+                statuses[i] = Apply(statements, batch[i].Object, batch[i].ForbidOverwrite, replaced);
             }
 
-            replaced = FindBodyId(connection, transaction, stored.Bucket, stored.Key);
-            if (replaced is not null && forbidOverwrite)
-            {
-                return PutStatus.FileAlreadyExists;
-            }
+            transaction.Commit();
+        }
 
-            var h = stored.Headers;
-            Execute(connection, transaction,
+        // Answered only now that the rows are durable (synchronous = FULL).
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Done.TrySetResult(statuses[i]);
+        }
+
+        foreach (var bodyId in replaced)
+        {
+            DeleteBody(bodyId);
+        }
+    }
+
+    /// <summary>
+    /// Writes one object's row inside the batch's transaction. A later row of the same batch sees this one, so
+    /// PUTs of one key in one batch behave as if committed one after another: the last wins, forbid-overwrite sees
+    /// the earlier.
+    /// </summary>
+    private static PutStatus Apply(CommitStatements statements, StoredObject stored, bool forbidOverwrite, List<string> replaced)
+    {
+        if (!statements.BucketExists(stored.Bucket))
+        {
+            return PutStatus.NoSuchBucket;
+        }
+
+        var previous = statements.FindBodyId(stored.Bucket, stored.Key);
+        if (previous is not null && forbidOverwrite)
+        {
+            return PutStatus.FileAlreadyExists;
+        }
+
+        statements.Upsert(stored);
+        if (previous is not null)
+        {
+            replaced.Add(previous);
+        }
+
+        return PutStatus.Created;
+    }
+
+    /// <summary>
+    /// The committer's connection and statements, prepared once: parsing the SQL again for every object was a tenth
+    /// of the server's CPU time for small PUTs.
+    /// </summary>
+    private sealed class CommitStatements : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _bucketExists;
+        private readonly SqliteCommand _findBodyId;
+        private readonly SqliteCommand _upsert;
+
+        public CommitStatements(SqliteConnection connection)
+        {
+            _connection = connection;
+            _bucketExists = Command("SELECT EXISTS (SELECT 1 FROM buckets WHERE name = $bucket)", "$bucket");
+            _findBodyId = Command("SELECT body_id FROM objects WHERE bucket = $bucket AND key = $key", "$bucket", "$key");
+            _upsert = Command(
                 """
                 INSERT INTO objects (bucket, key, body_id, size, md5, crc64, last_modified, content_type, content_disposition,
                                      content_encoding, cache_control, expires, metadata)
@@ -455,20 +701,79 @@ internal sealed partial class ObjectStore : IDisposable
                     content_disposition = excluded.content_disposition, content_encoding = excluded.content_encoding,
                     cache_control = excluded.cache_control, expires = excluded.expires, metadata = excluded.metadata
                 """,
-                ("$bucket", stored.Bucket), ("$key", stored.Key), ("$body", stored.BodyId), ("$size", stored.Size),
-                ("$md5", stored.Md5Hex), ("$crc64", stored.Crc64.ToString(CultureInfo.InvariantCulture)),
-                ("$modified", stored.LastModified.ToUnixTimeMilliseconds()), ("$type", h.ContentType),
-                ("$disposition", h.ContentDisposition), ("$encoding", h.ContentEncoding), ("$cache", h.CacheControl),
-                ("$expires", h.Expires), ("$meta", JsonSerializer.Serialize(h.Metadata, Json)));
-            transaction.Commit();
+                "$bucket", "$key", "$body", "$size", "$md5", "$crc64", "$modified", "$type", "$disposition", "$encoding", "$cache", "$expires", "$meta");
         }
 
-        if (replaced is not null)
+        /// <summary>Begins a transaction that the three statements join.</summary>
+        public SqliteTransaction Begin()
         {
-            DeleteBody(replaced);
+            var transaction = _connection.BeginTransaction();
+            _bucketExists.Transaction = transaction;
+            _findBodyId.Transaction = transaction;
+            _upsert.Transaction = transaction;
+            return transaction;
         }
 
-        return PutStatus.Created;
+        public bool BucketExists(string bucket)
+        {
+            _bucketExists.Parameters[0].Value = bucket;
+            return Convert.ToInt64(_bucketExists.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
+        }
+
+        public string? FindBodyId(string bucket, string key)
+        {
+            _findBodyId.Parameters[0].Value = bucket;
+            _findBodyId.Parameters[1].Value = key;
+            return _findBodyId.ExecuteScalar() as string;
+        }
+
+        public void Upsert(StoredObject stored)
+        {
+            var h = stored.Headers;
+            object?[] values =
+            [
+                stored.Bucket, stored.Key, stored.BodyId, stored.Size, stored.Md5Hex, stored.Crc64.ToString(CultureInfo.InvariantCulture),
+                stored.LastModified.ToUnixTimeMilliseconds(), h.ContentType, h.ContentDisposition, h.ContentEncoding, h.CacheControl,
+                h.Expires, h.Metadata.Count == 0 ? "{}" : JsonSerializer.Serialize(h.Metadata, Json),
+            ];
+            for (var i = 0; i < values.Length; i++)
+            {
+                _upsert.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            _upsert.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            _bucketExists.Dispose();
+            _findBodyId.Dispose();
+            _upsert.Dispose();
+            _connection.Dispose();
+        }
+
+        private SqliteCommand Command(string sql, params string[] parameters)
+        {
+            var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            return command;
+        }
+    }
+
+    /// <summary>A PutObject whose body is durable, waiting for its row to commit.</summary>
+    private sealed class PendingCommit(StoredObject stored, bool forbidOverwrite)
+    {
+        public StoredObject Object { get; } = stored;
+
+        public bool ForbidOverwrite { get; } = forbidOverwrite;
+
+        /// <summary>Completed by the committer; continuations run on the thread pool, not on the committer.</summary>
+        public TaskCompletionSource<PutStatus> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private const string ObjectColumns =
