@@ -1,6 +1,6 @@
 -- wrk script of bench/upload/run.sh: PUTs of a fixed body, every request to a new key.
--- wrk args: MODE (ours | nginx), URL_FILE (ours: presigned path?query per line), THREADS, BODY_BYTES.
--- ours: thread i takes lines i, i+THREADS, ... of the presigned list; nginx: /bench/t<i>/<n>.
+-- wrk args: MODE (ours | nginx), URL_FILE (ours: presigned path?query per line), THREADS, BODY_BYTES, NGINX_FOLDER.
+-- ours: thread i takes lines i, i+THREADS, ... of the presigned list; nginx: /NGINX_FOLDER/t<i>/<n>.
 -- done() prints one RESULT line that run.sh parses.
 
 local threads = {}
@@ -16,6 +16,7 @@ function init(args)
   mode = args[1]
   local thread_count = tonumber(args[3])
   body = string.rep("x", tonumber(args[4]))
+  folder = args[5]
   paths = {}
   if mode == "ours" then
     local i = 0
@@ -42,7 +43,7 @@ function request()
     end
     path = paths[((sent - 1) % #paths) + 1]
   else
-    path = "/bench/t" .. id .. "/" .. sent
+    path = "/" .. folder .. "/t" .. id .. "/" .. sent
   end
   return wrk.format("PUT", path, nil, body)
 end

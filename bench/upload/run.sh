@@ -3,14 +3,17 @@
 # (A B A B ...) on loopback, each run on a fresh server process and a fresh data folder:
 #   large: one upload of LARGE_MIB MiB with `curl -T` (a presigned PUT URL for ours)
 #   small: 4 KiB PUTs at CONNECTIONS connections for SMALL_SECONDS s with wrk, every request a new key
+# Before each measured run, the fresh server gets WARMUP_SECONDS of the same small PUTs (other keys, not measured):
+# .NET compiles the hot paths again with full optimization during the first ~10 s, which is start-up cost, not the
+# steady state a long-running server is in. nginx gets the same warm-up.
 # Per run: throughput, server CPU seconds (utime+stime of the server's processes, /proc/PID/stat) per GiB received,
 # peak RSS (VmHWM, summed over nginx's master and workers), wrk latency percentiles, and the count check
 # "every acknowledged PUT is committed". Writes results.tsv, summary.md and PNG plots to the run folder.
 #
 # Usage: bench/upload/run.sh [--quick] [--no-build]
-#   --quick     one round, 64 MiB, 3 s: a smoke check of the whole pipeline (about a minute)
+#   --quick     one round, 64 MiB, 3 s, 2 s warm-up: a smoke check of the whole pipeline (about a minute)
 #   --no-build  use the existing Release builds
-# Environment: ROUNDS (5), LARGE_MIB (1024), SMALL_SECONDS (15), CONNECTIONS (64), BENCH_DIR (/work/bench-upload;
+# Environment: ROUNDS (5), LARGE_MIB (1024), SMALL_SECONDS (15), WARMUP_SECONDS (10), CONNECTIONS (64), BENCH_DIR (/work/bench-upload;
 # must be on the filesystem under test), NGINX_PORT (18080), OURS_PORT (18081).
 # Needs: Debian's nginx and wrk (apt-get install -y nginx wrk), curl, sqlite3, the .NET SDK.
 # Nothing is deleted before measuring (see /work/shared/BENCHMARKING.md: creating files is slow for minutes after
@@ -29,11 +32,12 @@ for arg in "$@"; do
 done
 
 if [[ $quick == 1 ]]; then
-  ROUNDS=${ROUNDS:-1} LARGE_MIB=${LARGE_MIB:-64} SMALL_SECONDS=${SMALL_SECONDS:-3}
+  ROUNDS=${ROUNDS:-1} LARGE_MIB=${LARGE_MIB:-64} SMALL_SECONDS=${SMALL_SECONDS:-3} WARMUP_SECONDS=${WARMUP_SECONDS:-2}
 fi
 ROUNDS=${ROUNDS:-5}
 LARGE_MIB=${LARGE_MIB:-1024}
 SMALL_SECONDS=${SMALL_SECONDS:-15}
+WARMUP_SECONDS=${WARMUP_SECONDS:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 BENCH_DIR=${BENCH_DIR:-/work/bench-upload}
 NGINX_PORT=${NGINX_PORT:-18080}
@@ -82,7 +86,7 @@ trap 'exit 130' INT TERM
   echo "nginx: $(nginx -v 2>&1)"
   echo "wrk: $(wrk -v 2>&1 | head -1)"
   echo "curl: $(curl --version | head -1)"
-  echo "settings: rounds=$ROUNDS large=${LARGE_MIB}MiB small=${SMALL_SECONDS}s connections=$CONNECTIONS"
+  echo "settings: rounds=$ROUNDS large=${LARGE_MIB}MiB small=${SMALL_SECONDS}s warm-up=${WARMUP_SECONDS}s connections=$CONNECTIONS"
 } > "$run/machine.txt"
 cat "$run/machine.txt"
 
@@ -98,9 +102,10 @@ cat "$source_file" > /dev/null
 
 # Enough presigned URLs that no run reuses one (a reuse would overwrite, not create): 40k/s is well above either
 # server here; put.lua flags a run that runs out.
-url_count=$((SMALL_SECONDS * 40000))
 url_file=$run/urls.txt
-dotnet "$loadgen_dll" presign "http://127.0.0.1:$OURS_PORT" "$REGION" "$BUCKET" small/ "$url_count" "$url_file"
+warm_url_file=$run/warm-urls.txt
+dotnet "$loadgen_dll" presign "http://127.0.0.1:$OURS_PORT" "$REGION" "$BUCKET" small/ $((SMALL_SECONDS * 40000)) "$url_file"
+dotnet "$loadgen_dll" presign "http://127.0.0.1:$OURS_PORT" "$REGION" "$BUCKET" warm/ $((WARMUP_SECONDS * 40000)) "$warm_url_file"
 dotnet "$loadgen_dll" presign "http://127.0.0.1:$OURS_PORT" "$REGION" "$BUCKET" large/ 1 "$run/large-url.txt"
 large_path=$(cat "$run/large-url.txt")
 
@@ -210,6 +215,12 @@ peak_rss_kib() {
   echo "$total"
 }
 
+# Small PUTs to keys that the measured run does not use (warm/ for ours, /warm/ for nginx); nothing is recorded.
+warm_up() {
+  timeout $((WARMUP_SECONDS + 60)) wrk -t$WRK_THREADS -c"$CONNECTIONS" -d"${WARMUP_SECONDS}s" --timeout 10s \
+    -s "$repo/bench/upload/put.lua" "http://127.0.0.1:$port" -- "$1" "$warm_url_file" $WRK_THREADS $SMALL_BYTES warm > /dev/null
+}
+
 results=$run/results.tsv
 printf 'round\tserver\ttest\tthroughput\tunit\tcpu_s\tgib\tcpu_s_per_gib\tcpu_us_per_request\tpeak_rss_mib\trequests\tacked\tcommitted\tp50\tp90\tp99\tp99.9\n' > "$results"
 
@@ -229,6 +240,7 @@ run_large() {
   local round=$1 server=$2 dir=$run/r$round-$2-large url before after out code seconds etag committed
   mkdir -p "$dir"
   if [[ $server == nginx ]]; then start_nginx "$dir"; url="http://127.0.0.1:$port/large/object"; else start_ours "$dir"; url="http://127.0.0.1:$port$large_path"; fi
+  warm_up "$server"
   before=$(cpu_ticks)
   out=$(timeout 600 curl -sS -T "$source_file" -o /dev/null -D "$dir/headers.txt" -w '%{http_code} %{time_total}' "$url")
   after=$(cpu_ticks)
@@ -254,9 +266,10 @@ run_small() {
   local round=$1 server=$2 dir=$run/r$round-$2-small before after line committed requests acked sent wrapped failed socket_errors
   mkdir -p "$dir"
   if [[ $server == nginx ]]; then start_nginx "$dir"; else start_ours "$dir"; fi
+  warm_up "$server"
   before=$(cpu_ticks)
   line=$(timeout $((SMALL_SECONDS + 120)) wrk -t$WRK_THREADS -c"$CONNECTIONS" -d"${SMALL_SECONDS}s" --timeout 10s \
-    -s "$repo/bench/upload/put.lua" "http://127.0.0.1:$port" -- "$server" "$url_file" $WRK_THREADS $SMALL_BYTES | grep '^RESULT')
+    -s "$repo/bench/upload/put.lua" "http://127.0.0.1:$port" -- "$server" "$url_file" $WRK_THREADS $SMALL_BYTES bench | grep '^RESULT')
   after=$(cpu_ticks)
   rss=$(peak_rss_kib)
   echo "$line" > "$dir/wrk.txt"
