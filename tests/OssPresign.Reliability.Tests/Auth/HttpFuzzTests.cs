@@ -42,8 +42,11 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
             var response = await RawHttp.SendAsync(server.Server.Endpoint, mutated.Method, target, headers, Body);
             statuses.AddOrUpdate(response.Status, 1, (_, n) => n + 1);
             // 501 is the answer to an authenticated request for an operation the local server does not implement (a
-            // signed POST): allowed only when authenticated, i.e. with every signed part unchanged. Any other 5xx fails.
-            Assert.True(response.Status < 500 || response.Status == 501, $"{response.Status} {response.Body} for {mutated}");
+            // signed POST): allowed only when authenticated, i.e. with every signed part unchanged. 505 is Kestrel's
+            // answer to a request line whose version is garbage (a CR or LF inside the target moves "HTTP/1.1"), before
+            // the OSS pipeline runs. Any other 5xx fails.
+            Assert.True(response.Status < 500 || response.Status == 501 || (response.Status == 505 && target.AsSpan().IndexOfAny('\r', '\n') >= 0),
+                $"{response.Status} {response.Body} for {mutated}");
             if (response.Status is >= 200 and < 300 or 501)
             {
                 Assert.True(SignedParts.Of(mutated) == signedParts, $"{response.Status} with changed signed parts: {mutated}");

@@ -78,7 +78,8 @@ internal static class SignedParts
             additional.UnionWith(value.Split(';').Select(n => n.Trim().ToLowerInvariant()));
         }
 
-        var authorization = request.Headers.Where(h => h.Key.Equals("authorization", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
+        // SP and HTAB around a header value are not part of it (RFC 9110 §5.5); HTTP servers drop them on arrival.
+        var authorization = request.Headers.Where(h => h.Key.Equals("authorization", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value.Trim(' ', '\t')).ToList();
         foreach (var value in authorization)
         {
             var marker = value.IndexOf("AdditionalHeaders=", StringComparison.Ordinal);

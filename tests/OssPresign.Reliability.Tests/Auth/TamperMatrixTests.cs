@@ -79,6 +79,21 @@ public sealed class TamperMatrixTests(TamperMatrixTests.ServerFixture fixture) :
         }
     }
 
+    [Fact]
+    public async Task PresignedGet_WithAnEmptyBucketSegment_IsRefused_NotAListBuckets()
+    {
+        // "//examplebucket/k" reads as no bucket and key "examplebucket/k", whose canonical URI is the signed one: before
+        // the fix this GetObject URL verified as a service-level request and listed every bucket.
+        var presigned = await fixture.Server.CreateClient().PresignAsync(new GetObjectRequest { Bucket = InProcessServer.Bucket, Key = "k" });
+        var (authority, target) = SignedParts.Split(presigned.Url);
+
+        var response = await RawHttp.SendAsync(fixture.Server.Server.Endpoint, "GET", "/" + target, [new("Host", authority)], []);
+
+        Assert.True(response.Status == 400, $"{response.Status} {response.Body}");
+        Assert.Equal("InvalidBucketName", response.ErrorCode);
+        Assert.DoesNotContain("ListAllMyBucketsResult", response.Body, StringComparison.Ordinal);
+    }
+
     private static Dictionary<string, (Action<Request>, int, string?)> BuildCases()
     {
         var cases = new Dictionary<string, (Action<Request>, int, string?)>(StringComparer.Ordinal);
