@@ -63,6 +63,16 @@ internal sealed class DataFolder(string path)
         Assert.Equal(committed, files);
     }
 
+    /// <summary>
+    /// <see cref="AssertNoOrphans"/> once the running server has settled: it deletes an overwritten body, and the temp
+    /// file of a request whose client vanished, just after answering.
+    /// </summary>
+    public async Task AssertNoOrphansEventuallyAsync()
+    {
+        await Eventually.WaitUntilAsync(() => TempFiles().Count == 0 && BodyFiles().Count == CommittedBodyIds().Count, "the data folder settles");
+        AssertNoOrphans();
+    }
+
     public void Delete()
     {
         try

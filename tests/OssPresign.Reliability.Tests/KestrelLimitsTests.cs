@@ -73,7 +73,7 @@ public sealed class KestrelLimitsTests(ITestOutputHelper output)
 
         Assert.Equal(200, response.Status);
         Assert.Equal(body, await GetAsync(server, "chunked.bin"));
-        server.Folder.AssertNoOrphans();
+        await server.Folder.AssertNoOrphansEventuallyAsync();
     }
 
     [Theory]
@@ -105,7 +105,7 @@ public sealed class KestrelLimitsTests(ITestOutputHelper output)
 
         Assert.Equal(200, response.Status);
         Assert.Equal(Body, await GetAsync(server, "both.bin"));
-        server.Folder.AssertNoOrphans();
+        await server.Folder.AssertNoOrphansEventuallyAsync();
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public sealed class KestrelLimitsTests(ITestOutputHelper output)
         }
 
         // The server notices the reset asynchronously; wait (bounded) for the upload's temp file to be gone.
-        await WaitUntilAsync(() => server.Folder.TempFiles().Count == 0, "the cut upload's temp file is deleted");
+        await Eventually.WaitUntilAsync(() => server.Folder.TempFiles().Count == 0, "the cut upload's temp file is deleted");
         await AssertHealthyAsync(server, "hang-up.bin", expectStored: false);
     }
 
@@ -165,7 +165,7 @@ public sealed class KestrelLimitsTests(ITestOutputHelper output)
         output.WriteLine($"stalled body answered {response.Status} after {stopwatch.Elapsed.TotalSeconds:F1} s");
         Assert.False(timeout.IsCancellationRequested, "the stalled upload was never cut off");
         Assert.True(response.Status is 0 or 408 or 400, $"{response.Status} {response.Body}");
-        await WaitUntilAsync(() => server.Folder.TempFiles().Count == 0, "the stalled upload's temp file is deleted");
+        await Eventually.WaitUntilAsync(() => server.Folder.TempFiles().Count == 0, "the stalled upload's temp file is deleted");
         await AssertHealthyAsync(server, "stalled.bin", expectStored: false);
     }
 
@@ -300,17 +300,6 @@ public sealed class KestrelLimitsTests(ITestOutputHelper output)
         var response = await SendAsync(server, "PUT", put.Target, put.Headers, Body);
         Assert.Equal(200, response.Status);
         Assert.Equal(Body, await GetAsync(server, "healthy.txt"));
-        server.Folder.AssertNoOrphans();
-    }
-
-    /// <summary>Waits (bounded) for what the server does asynchronously after a client vanishes.</summary>
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(20), $"Timed out waiting until {what}.");
-            await Task.Delay(10);
-        }
+        await server.Folder.AssertNoOrphansEventuallyAsync();
     }
 }

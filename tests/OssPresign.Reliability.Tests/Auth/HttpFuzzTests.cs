@@ -73,6 +73,6 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
 
         var get = await client.PresignAsync(new GetObjectRequest { Bucket = "examplebucket", Key = "after-fuzz.txt" });
         Assert.Equal(Body, await server.Http.GetByteArrayAsync(InProcessServer.RawUri(get.Url)));
-        server.Folder.AssertNoOrphans();
+        await server.Folder.AssertNoOrphansEventuallyAsync();
     }
 }
