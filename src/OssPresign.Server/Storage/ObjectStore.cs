@@ -44,13 +44,6 @@ internal sealed partial class ObjectStore : IDisposable
     /// </summary>
     private const int ChunkSize = 1024 * 1024;
 
-    /// <summary>
-    /// How much of a large body may be written but not yet flushed before a background fsync starts. Without it the
-    /// closing fsync wrote the whole body (~0.9 s per GiB here) after the last byte arrived; now the disk works while
-    /// the body is still coming.
-    /// </summary>
-    private const long FlushInterval = 32 * 1024 * 1024;
-
     /// <summary>The most PutObject rows one transaction commits; bounds how long the commit lock is held.</summary>
     private const int MaxCommitBatch = 256;
 
@@ -307,8 +300,6 @@ internal sealed partial class ObjectStore : IDisposable
         var current = ArrayPool<byte>.Shared.Rent(FirstChunkSize);
         byte[]? processing = null; // the buffer inFlight hashes and writes
         var inFlight = Task.CompletedTask;
-        var flushing = Task.CompletedTask;
-        long flushedUpTo = 0;
         long size = 0;
         try
         {
@@ -350,17 +341,7 @@ internal sealed partial class ObjectStore : IDisposable
                 inFlight = Task.Run(() => HashAndWriteAsync(file, md5, crc64, chunk, filled, offset), CancellationToken.None);
                 current = processing ?? ArrayPool<byte>.Shared.Rent(ChunkSize);
                 processing = chunk;
-
-                // One background fsync at a time, of what the awaited writes above have put in the page cache.
-                if (offset - flushedUpTo >= FlushInterval && flushing.IsCompleted)
-                {
-                    await flushing.ConfigureAwait(false);
-                    flushedUpTo = offset;
-                    flushing = Task.Run(() => RandomAccess.FlushToDisk(file), CancellationToken.None);
-                }
             }
-
-            await flushing.ConfigureAwait(false);
 
             // Durable before it can become visible: the commit must never point at bytes still in the cache.
             RandomAccess.FlushToDisk(file);
@@ -368,11 +349,10 @@ internal sealed partial class ObjectStore : IDisposable
         }
         finally
         {
-            // A failed or abandoned upload may still be hashing, writing or flushing; the buffers go back and the
-            // handle closes only after.
+            // A failed or abandoned upload may still be hashing or writing a chunk; its buffer goes back only after.
             try
             {
-                await Task.WhenAll(inFlight, flushing).ConfigureAwait(false);
+                await inFlight.ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
