@@ -14,7 +14,9 @@
 #   --quick     one round, 64 MiB, 3 s, 2 s warm-up: a smoke check of the whole pipeline (about a minute)
 #   --no-build  use the existing Release builds
 # Environment: ROUNDS (5), LARGE_MIB (1024), SMALL_SECONDS (15), WARMUP_SECONDS (10), CONNECTIONS (64), BENCH_DIR (/work/bench-upload;
-# must be on the filesystem under test), NGINX_PORT (18080), OURS_PORT (18081).
+# must be on the filesystem under test), NGINX_PORT (18080), OURS_PORT (18081), PUBLISH_DIR (when set, results.tsv,
+# summary.md, machine.txt and the PNGs are copied there, e.g. docs/benchmarks), OURS_CLI (another build's
+# oss-presign.dll as "ours", e.g. of an older commit for a before/after comparison; implies --no-build for the CLI).
 # Needs: Debian's nginx and wrk (apt-get install -y nginx wrk), curl, sqlite3, the .NET SDK.
 # Nothing is deleted before measuring (see /work/shared/BENCHMARKING.md: creating files is slow for minutes after
 # deleting many); every run writes into a new folder, and old run folders are left for you to remove.
@@ -55,10 +57,10 @@ for tool in nginx wrk curl sqlite3 dotnet; do
   command -v "$tool" >/dev/null || { echo "missing: $tool (apt-get install -y nginx wrk curl sqlite3)" >&2; exit 2; }
 done
 
-cli_dll=$repo/src/OssPresign.Cli/bin/Release/net10.0/oss-presign.dll
+cli_dll=${OURS_CLI:-$repo/src/OssPresign.Cli/bin/Release/net10.0/oss-presign.dll}
 loadgen_dll=$repo/bench/OssPresign.LoadGen/bin/Release/net10.0/oss-loadgen.dll
 if [[ $build == 1 ]]; then
-  dotnet build "$repo/src/OssPresign.Cli" -c Release -v q -nologo >/dev/null
+  [[ -n ${OURS_CLI:-} ]] || dotnet build "$repo/src/OssPresign.Cli" -c Release -v q -nologo >/dev/null
   dotnet build "$repo/bench/OssPresign.LoadGen" -c Release -v q -nologo >/dev/null
 fi
 
@@ -86,6 +88,7 @@ trap 'exit 130' INT TERM
   echo "nginx: $(nginx -v 2>&1)"
   echo "wrk: $(wrk -v 2>&1 | head -1)"
   echo "curl: $(curl --version | head -1)"
+  echo "ours: $cli_dll"
   echo "settings: rounds=$ROUNDS large=${LARGE_MIB}MiB small=${SMALL_SECONDS}s warm-up=${WARMUP_SECONDS}s connections=$CONNECTIONS"
 } > "$run/machine.txt"
 cat "$run/machine.txt"
@@ -311,4 +314,9 @@ echo "after: $(uptime)" >> "$run/machine.txt"
 dotnet "$loadgen_dll" summary "$results" > "$run/summary.md"
 dotnet "$loadgen_dll" plot "$results" "$run"
 cat "$run/summary.md"
+if [[ -n ${PUBLISH_DIR:-} ]]; then
+  mkdir -p "$PUBLISH_DIR"
+  cp "$run/results.tsv" "$run/summary.md" "$run/machine.txt" "$run"/*.png "$PUBLISH_DIR/"
+  echo "published to $PUBLISH_DIR"
+fi
 echo "results: $run (results.tsv, summary.md, *.png)"
