@@ -47,10 +47,13 @@ internal sealed partial class ChildServer : IAsyncDisposable
         CredentialsProvider = new StaticCredentialsProvider(AccessKeyId, AccessKeySecret),
     });
 
+    /// <summary>The config file of a data folder: beside it, since the folder itself must hold only what the store writes.</summary>
+    public static string ConfigFile(string dataDirectory) => dataDirectory + ".config.json";
+
     /// <summary>Starts <c>serve --port 0</c> on <paramref name="dataDirectory"/> and waits until it prints its endpoint.</summary>
     public static async Task<ChildServer> StartAsync(string dataDirectory)
     {
-        var configFile = Path.Combine(Path.GetDirectoryName(dataDirectory)!, Path.GetFileName(dataDirectory) + ".config.json");
+        var configFile = ConfigFile(dataDirectory);
         await File.WriteAllTextAsync(configFile, JsonSerializer.Serialize(new
         {
             buckets = new[] { new { name = Bucket } },

@@ -104,6 +104,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         {
             await server.DisposeAsync();
             folder.Delete();
+            File.Delete(ChildServer.ConfigFile(folder.Path));
         }
     }
 
