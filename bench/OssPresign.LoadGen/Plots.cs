@@ -16,7 +16,7 @@ internal static class Plots
         var servers = runs.Servers;
         Directory.CreateDirectory(outputDirectory);
 
-        ThroughputPlot(runs, servers, "large", "1 GiB upload (curl -T)", "MB/s", Path.Combine(outputDirectory, "large-throughput.png"));
+        ThroughputPlot(runs, servers, "large", $"{runs.LargeUploadLabel()} upload (curl -T)", "MB/s", Path.Combine(outputDirectory, "large-throughput.png"));
         ThroughputPlot(runs, servers, "small", "4 KiB PUTs, 64 connections (wrk)", "requests/s", Path.Combine(outputDirectory, "small-throughput.png"));
         LatencyPlot(runs, servers, Path.Combine(outputDirectory, "small-latency.png"));
         return 0;

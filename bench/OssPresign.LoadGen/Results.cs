@@ -26,6 +26,16 @@ internal sealed class Results
             .Select(r => double.Parse(r[column], CultureInfo.InvariantCulture)),
     ];
 
+    /// <summary>The size of the large upload, e.g. "1 GiB" or "64 MiB" (--quick).</summary>
+    public string LargeUploadLabel()
+    {
+        var gib = Values(Servers[0], "large", "gib");
+        var mib = gib.Count == 0 ? 0 : Math.Round(gib[0] * 1024);
+        return mib >= 1024 && mib % 1024 == 0
+            ? $"{(mib / 1024).ToString(CultureInfo.InvariantCulture)} GiB"
+            : $"{mib.ToString(CultureInfo.InvariantCulture)} MiB";
+    }
+
     public static double Median(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToList();

@@ -7,9 +7,9 @@ internal static class Summary
 {
     private static readonly (string Test, string Column, string Label)[] Metrics =
     [
-        ("large", "throughput", "1 GiB upload, MB/s"),
-        ("large", "cpu_s_per_gib", "1 GiB upload, server CPU s/GiB"),
-        ("large", "peak_rss_mib", "1 GiB upload, peak RSS MiB"),
+        ("large", "throughput", "{large} upload, MB/s"),
+        ("large", "cpu_s_per_gib", "{large} upload, server CPU s/GiB"),
+        ("large", "peak_rss_mib", "{large} upload, peak RSS MiB"),
         ("small", "throughput", "4 KiB PUTs, requests/s"),
         ("small", "cpu_us_per_request", "4 KiB PUTs, server CPU µs/request"),
         ("small", "cpu_s_per_gib", "4 KiB PUTs, server CPU s/GiB"),
@@ -24,6 +24,7 @@ internal static class Summary
     {
         var results = Results.Load(resultsPath);
         var servers = results.Servers;
+        var large = results.LargeUploadLabel();
         output.WriteLine($"| Metric | {string.Join(" | ", servers)} | {(servers.Count == 2 ? $"{servers[1]} / {servers[0]}" : "ratio")} | runs |");
         output.WriteLine($"|---|{string.Concat(servers.Select(_ => "---:|"))}---:|---:|");
         foreach (var (test, column, label) in Metrics)
@@ -36,7 +37,7 @@ internal static class Summary
 
             var cells = perServer.Select(v => $"{Format(Results.Median(v))} ({Format(v.Min())}..{Format(v.Max())})");
             var ratio = perServer.Count == 2 ? (Results.Median(perServer[1]) / Results.Median(perServer[0])).ToString("0.00", CultureInfo.InvariantCulture) : "-";
-            output.WriteLine($"| {label} | {string.Join(" | ", cells)} | {ratio} | {perServer.Min(v => v.Count)} |");
+            output.WriteLine($"| {label.Replace("{large}", large, StringComparison.Ordinal)} | {string.Join(" | ", cells)} | {ratio} | {perServer.Min(v => v.Count)} |");
         }
 
         return 0;
