@@ -47,6 +47,14 @@ internal sealed partial class ObjectStore : IDisposable
     /// <summary>The most PutObject rows one transaction commits; bounds how long the commit lock is held.</summary>
     private const int MaxCommitBatch = 256;
 
+    /// <summary>
+    /// Threads that do nothing but fsync bodies. fsync blocks ~1 ms per small file here, and on thread-pool threads
+    /// it starved the pool under 64 concurrent PUTs (the pool adds threads slowly); with these threads small PUTs went
+    /// from ~2,000 to ~3,500 req/s in an A/B on this machine, without changing the process's pool. 8 in parallel are
+    /// more than the rest of a PUT keeps busy (16 reach ~6,800 fsyncs/s on this disk); small stacks, they only fsync.
+    /// </summary>
+    private const int FsyncThreads = 8;
+
     /// <summary>U+10FFFF, the largest code point: its UTF-8 form sorts after every other character's.</summary>
     private static readonly string MaxChar = char.ConvertFromUtf32(0x10FFFF);
 
@@ -75,6 +83,8 @@ internal sealed partial class ObjectStore : IDisposable
 
     private readonly Channel<PendingCommit> _commits = Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _committer;
+    private readonly Channel<FsyncRequest> _fsyncs = Channel.CreateUnbounded<FsyncRequest>();
+    private readonly Thread[] _fsyncThreads;
     private int _disposed;
 
     /// <summary>Opens (creating when needed) the store in <paramref name="dataDirectory"/> and cleans up after a crash.</summary>
@@ -103,6 +113,11 @@ internal sealed partial class ObjectStore : IDisposable
         // A dedicated thread: it blocks in SQLite and fsync, which must not take a thread-pool thread for good.
         _committer = new Thread(CommitLoop) { IsBackground = true, Name = "ObjectStore committer" };
         _committer.Start();
+        _fsyncThreads = [.. Enumerable.Range(0, FsyncThreads).Select(i => new Thread(FsyncLoop, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"ObjectStore fsync {i}" })];
+        foreach (var thread in _fsyncThreads)
+        {
+            thread.Start();
+        }
     }
 
     /// <summary>The absolute data folder.</summary>
@@ -292,7 +307,7 @@ internal sealed partial class ObjectStore : IDisposable
     /// <returns>Size, MD5 and CRC-64; null when the body exceeds <see cref="MaxObjectSize"/>.</returns>
     [SuppressMessage("Security", "CA5351:Do Not Use Broken Cryptographic Algorithms",
         Justification = "MD5 is the OSS ETag and Content-MD5 checksum (OSS-V4.md §7), an integrity check, not a security control.")]
-    private static async Task<(long Size, byte[] Md5, ulong Crc)?> ReceiveAsync(Stream body, string tempPath, CancellationToken cancellationToken)
+    private async Task<(long Size, byte[] Md5, ulong Crc)?> ReceiveAsync(Stream body, string tempPath, CancellationToken cancellationToken)
     {
         using var file = File.OpenHandle(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
@@ -344,7 +359,7 @@ internal sealed partial class ObjectStore : IDisposable
             }
 
             // Durable before it can become visible: the commit must never point at bytes still in the cache.
-            RandomAccess.FlushToDisk(file);
+            await FlushToDiskAsync(file).ConfigureAwait(false);
             return (size, md5.GetHashAndReset(), crc64.GetCurrentHashAsUInt64());
         }
         finally
@@ -365,6 +380,44 @@ internal sealed partial class ObjectStore : IDisposable
                 ArrayPool<byte>.Shared.Return(processing);
             }
         }
+    }
+
+    /// <summary>fsyncs <paramref name="file"/> on one of the fsync threads.</summary>
+    private Task FlushToDiskAsync(SafeFileHandle file)
+    {
+        var request = new FsyncRequest(file);
+        ObjectDisposedException.ThrowIf(!_fsyncs.Writer.TryWrite(request), this);
+        return request.Done.Task;
+    }
+
+    /// <summary>An fsync thread: fsyncs whatever is queued until Dispose completes the queue and it is empty.</summary>
+    private void FsyncLoop()
+    {
+        var reader = _fsyncs.Reader;
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            while (reader.TryRead(out var request))
+            {
+                try
+                {
+                    RandomAccess.FlushToDisk(request.File);
+                    request.Done.TrySetResult();
+                }
+                catch (Exception e)
+                {
+                    // The upload fails with it (a 500; nothing is committed), as if it had fsynced itself.
+                    request.Done.TrySetException(e);
+                }
+            }
+        }
+    }
+
+    /// <summary>A body waiting to be fsynced; continuations run on the thread pool, not on the fsync thread.</summary>
+    private sealed class FsyncRequest(SafeFileHandle file)
+    {
+        public SafeFileHandle File { get; } = file;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>One chunk of a large body: written (pwrite on the thread pool) while it is hashed here.</summary>
@@ -546,7 +599,14 @@ internal sealed partial class ObjectStore : IDisposable
             return;
         }
 
-        // The committer finishes what is queued (those uploads are answered), then closes its connection.
+        // The fsync threads and then the committer finish what is queued (those uploads are answered); the
+        // committer then closes its connection.
+        _fsyncs.Writer.Complete();
+        foreach (var thread in _fsyncThreads)
+        {
+            thread.Join();
+        }
+
         _commits.Writer.Complete();
         _committer.Join();
 
