@@ -34,6 +34,15 @@ internal sealed class TestServer : IAsyncDisposable
     public static Task<TestServer> StartAsync(Func<LocalOssServerOptions, LocalOssServerOptions>? configure = null) =>
         StartAsync(NewDataDirectory(), new FakeTimeProvider(Start), configure);
 
+    /// <summary>Starts a server whose only access keys are <paramref name="keys"/>.</summary>
+    public static Task<TestServer> StartWithKeysAsync(params LocalAccessKey[] keys) => StartAsync(o => new LocalOssServerOptions
+    {
+        Port = 0,
+        DataDirectory = o.DataDirectory,
+        TimeProvider = o.TimeProvider,
+        AccessKeys = keys,
+    });
+
     public static async Task<TestServer> StartAsync(string dataDirectory, FakeTimeProvider time, Func<LocalOssServerOptions, LocalOssServerOptions>? configure = null)
     {
         var options = new LocalOssServerOptions

@@ -64,13 +64,7 @@ public sealed class AccessPolicyTests
     [Fact]
     public async Task KeyLimitedToUploads_CanPutThereAndNowhereElse()
     {
-        await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
-        {
-            Port = 0,
-            DataDirectory = o.DataDirectory,
-            TimeProvider = o.TimeProvider,
-            AccessKeys = [new LocalAccessKey("admin", "admin-secret"), new LocalAccessKey("uploader", "uploader-secret") { Policy = UploadsOnly }],
-        });
+        await using var t = await TestServer.StartWithKeysAsync(new LocalAccessKey("admin", "admin-secret"), new LocalAccessKey("uploader", "uploader-secret") { Policy = UploadsOnly });
         var uploader = t.Server.CreateClient(new StaticCredentialsProvider("uploader", "uploader-secret"));
 
         using (var allowed = await t.PutAsync("examplebucket", "uploads/photo.jpg", [1, 2, 3], uploader))

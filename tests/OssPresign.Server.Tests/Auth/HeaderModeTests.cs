@@ -99,13 +99,7 @@ public sealed class HeaderModeTests
     [Fact]
     public async Task StsKey_InHeaderMode_SendsItsTokenAsHeader()
     {
-        await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
-        {
-            Port = 0,
-            DataDirectory = o.DataDirectory,
-            TimeProvider = o.TimeProvider,
-            AccessKeys = [new LocalAccessKey("sts-key", "sts-secret") { SecurityToken = "the-token" }],
-        });
+        await using var t = await TestServer.StartWithKeysAsync(new LocalAccessKey("sts-key", "sts-secret") { SecurityToken = "the-token" });
         using var withToken = t.CreateSigningClient(new StaticCredentialsProvider("sts-key", "sts-secret", "the-token"));
         using var withoutToken = t.CreateSigningClient(new StaticCredentialsProvider("sts-key", "sts-secret"));
 

@@ -299,13 +299,7 @@ public sealed class PresignedRequestTests
     [Fact]
     public async Task UnknownAndDisabledKeys_AreInvalidAccessKeyId()
     {
-        await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
-        {
-            Port = 0,
-            DataDirectory = o.DataDirectory,
-            TimeProvider = o.TimeProvider,
-            AccessKeys = [new LocalAccessKey("test-key", "test-secret"), new LocalAccessKey("off-key", "off-secret") { Disabled = true }],
-        });
+        await using var t = await TestServer.StartWithKeysAsync(new LocalAccessKey("test-key", "test-secret"), new LocalAccessKey("off-key", "off-secret") { Disabled = true });
 
         foreach (var (id, secret) in new[] { ("nobody", "secret"), ("off-key", "off-secret") })
         {
@@ -331,13 +325,7 @@ public sealed class PresignedRequestTests
     [Fact]
     public async Task StsKey_NeedsItsSecurityToken()
     {
-        await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
-        {
-            Port = 0,
-            DataDirectory = o.DataDirectory,
-            TimeProvider = o.TimeProvider,
-            AccessKeys = [new LocalAccessKey("sts-key", "sts-secret") { SecurityToken = "token+/=" }, new LocalAccessKey("plain", "plain-secret")],
-        });
+        await using var t = await TestServer.StartWithKeysAsync(new LocalAccessKey("sts-key", "sts-secret") { SecurityToken = "token+/=" }, new LocalAccessKey("plain", "plain-secret"));
 
         using (var ok = await t.PutAsync("examplebucket", "k.txt", [1], t.Server.CreateClient(new StaticCredentialsProvider("sts-key", "sts-secret", "token+/="))))
         {
