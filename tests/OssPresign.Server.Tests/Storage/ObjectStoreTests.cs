@@ -30,6 +30,35 @@ public sealed partial class ObjectStoreTests
         Assert.Equal("XUFAKrxLKna5cZ2REBfFkg==", Convert.ToBase64String(get.Content.Headers.ContentMD5!));
     }
 
+    /// <summary>
+    /// Sizes around the store's read boundaries: the 64 KiB first read, the 1 MiB chunks written direct after it, and
+    /// the unaligned tail written buffered.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(65_535)]
+    [InlineData(65_536)]
+    [InlineData(65_537)]
+    [InlineData(65_536 + 4096)]
+    [InlineData(1_048_576 + 65_536)]
+    [InlineData(1_048_576 + 65_536 + 1)]
+    [InlineData((3 * 1_048_576) + 12_345)]
+    public async Task BodiesOfEverySizeAroundTheChunkBoundaries_AreStoredWhole(int size)
+    {
+        await using var t = await TestServer.StartAsync();
+        var body = TestServer.RandomBytes(size);
+
+        using var put = await t.PutAsync("examplebucket", "sized.bin", body);
+        using var get = await t.GetAsync("examplebucket", "sized.bin");
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(body, await get.Content.ReadAsByteArrayAsync());
+        Assert.Equal($"\"{Convert.ToHexString(System.Security.Cryptography.MD5.HashData(body))}\"", put.Headers.ETag?.Tag);
+        Assert.Equal(Crc64.HashToUInt64(ObjectStore.Crc64Xz, body).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            TestServer.Single(put.Headers, "x-oss-hash-crc64ecma"));
+    }
+
     private static readonly string[] OddKeys =
     [
         "../../etc/passwd",
