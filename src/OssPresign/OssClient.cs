@@ -1,3 +1,4 @@
+using System.Globalization;
 using OssPresign.Endpoints;
 using OssPresign.Signing;
 
@@ -13,8 +14,6 @@ public sealed class OssClient
     private readonly string[] _additionalHeaders;
     private readonly ICredentialsProvider _credentials;
     private readonly TimeProvider _time;
-    private static readonly IReadOnlyDictionary<string, string> NoHeaders =
-        new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase).AsReadOnly();
 
     private ScopeOfDay? _lastScope;
 
@@ -59,68 +58,129 @@ public sealed class OssClient
         // Go SDK behaviour (OSS-V4.md §1.13): both instants in whole seconds, then subtract.
         var now = TruncateToSeconds(_time.GetUtcNow());
         var expiration = ResolveExpiration(now, options);
-        var parts = new RequestParts();
-        request.Contribute(parts);
-        foreach (var header in request.Headers)
+        request.Validate();
+        if (request.Parameters.Count > 0)
         {
-            parts.Headers.Add(header);
-        }
-
-        foreach (var parameter in request.Parameters)
-        {
-            if (PresignedQuery.IsAuthParameter(parameter.Key))
+            foreach (var parameter in request.Parameters)
             {
-                throw new ArgumentException(
-                    $"Parameter '{parameter.Key}' is set by the signer; remove it from Parameters.", nameof(request));
+                if (PresignedQuery.IsAuthParameter(parameter.Key))
+                {
+                    throw new ArgumentException(
+                        $"Parameter '{parameter.Key}' is set by the signer; remove it from Parameters.", nameof(request));
+                }
             }
-
-            parts.Parameters.Add(parameter);
         }
 
         var credentials = await _credentials.GetCredentialsAsync(cancellationToken).ConfigureAwait(false);
-        if (credentials is null)
-        {
-            // Anonymous: an unsigned URL for a public bucket; nothing is signed, so nothing is required.
-            return new PresignResult(request.Method, BuildUrl(request.Bucket, request.Key, parts.Parameters, null), expiration, NoHeaders);
-        }
+        return Presign(request, credentials, now, expiration);
+    }
 
-        var additional = _additionalHeaders.Length == 0
-            ? []
-            : CanonicalRequest.ResolveAdditionalHeaders(_additionalHeaders, name => parts.Headers.Exists(
-                h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase) && h.Value.Length > 0));
-        var auth = new PresignedQuery
+    private PresignResult Presign(OssObjectRequest request, OssCredentials? credentials, DateTimeOffset now, DateTimeOffset expiration)
+    {
+        var parts = default(RequestParts);
+        var canonicalParameters = default(PooledPairList);
+        var canonicalHeaders = default(PooledPairList);
+        try
         {
-            Credential = GetCredentialScope(credentials.AccessKeyId, now),
-            SigningTime = now,
-            ExpiresSeconds = (long)(expiration - now).TotalSeconds,
-            AdditionalHeaders = additional,
-            SecurityToken = credentials.SecurityToken,
-        };
-        foreach (var parameter in auth.ToParameters(includeSignature: false))
-        {
-            parts.Parameters.Add(parameter);
-        }
-
-        var canonical = new CanonicalRequest(request.Method, request.Bucket, request.Key, parts.Parameters, parts.Headers, additional);
-        Span<char> signature = stackalloc char[OssV4Signer.SignatureLength];
-        OssV4Signer.WriteSignature(canonical, now, auth.Credential, credentials.AccessKeySecret, signature);
-        var url = BuildUrl(request.Bucket, request.Key, parts.Parameters, signature);
-
-        if (parts.Headers.Count == 0)
-        {
-            return new PresignResult(request.Method, url, expiration, NoHeaders);
-        }
-
-        var signedHeaders = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in parts.Headers)
-        {
-            if (CanonicalRequest.IsSignedByDefault(name) || additional.Contains(name.ToLowerInvariant()))
+            request.Contribute(ref parts);
+            parts.Extra(request.Headers, request.Parameters);
+            if (credentials is null)
             {
-                signedHeaders[name] = value;
+                // Anonymous: an unsigned URL for a public bucket; nothing is signed, so nothing is required.
+                var unsignedUrl = BuildUrl(request.Bucket, request.Key, parts.Parameters.Items, []);
+                return new PresignResult(request.Method, unsignedUrl, expiration, SignedHeaderDictionary.Empty);
+            }
+
+            var additional = ResolveAdditionalHeaders(parts.Headers.Items);
+            var credential = GetCredentialScope(credentials.AccessKeyId, now);
+            PresignedQuery.AddParameters(
+                ref parts.Parameters, additional.Count > 0 ? string.Join(';', additional) : null, credential, OssV4.FormatDateTime(now),
+                ((long)(expiration - now).TotalSeconds).ToString(CultureInfo.InvariantCulture), credentials.SecurityToken, signature: null);
+
+            // The canonical request sorts a copy: the URL keeps the parameters in the order they were added.
+            foreach (var (name, value) in parts.Parameters.Items)
+            {
+                canonicalParameters.Add(name, value);
+            }
+
+            CanonicalRequest.EncodeAndSortParameters(canonicalParameters.Items);
+            CanonicalRequest.SelectSignedHeaders(parts.Headers.Items, additional, ref canonicalHeaders);
+            var canonical = new CanonicalFields(
+                request.Method, request.Bucket, request.Key, canonicalParameters.Items, canonicalHeaders.Items, additional, OssV4.UnsignedPayload);
+            Span<char> signature = stackalloc char[OssV4Signer.SignatureLength];
+            OssV4Signer.WriteSignature(canonical, now, credential, credentials.AccessKeySecret, signature);
+            var url = BuildUrl(request.Bucket, request.Key, parts.Parameters.Items, signature);
+            return new PresignResult(request.Method, url, expiration, SelectResultHeaders(parts.Headers.Items, additional));
+        }
+        finally
+        {
+            parts.Dispose();
+            canonicalParameters.Dispose();
+            canonicalHeaders.Dispose();
+        }
+    }
+
+    private IReadOnlyList<string> ResolveAdditionalHeaders(ReadOnlySpan<KeyValuePair<string, string>> headers)
+    {
+        if (_additionalHeaders.Length == 0)
+        {
+            return [];
+        }
+
+        // The predicate cannot see the pooled span, so it gets a list of the names; only when additional headers are configured.
+        var present = new List<string>(headers.Length);
+        foreach (var (name, value) in headers)
+        {
+            if (value.Length > 0)
+            {
+                present.Add(name);
             }
         }
 
-        return new PresignResult(request.Method, url, expiration, signedHeaders);
+        return CanonicalRequest.ResolveAdditionalHeaders(
+            _additionalHeaders, name => present.Exists(h => h.Equals(name, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    /// <summary>
+    /// The headers the caller must send, with the names as given: the default signed set and the additional headers.
+    /// A repeated name (in any case) keeps its first spelling and its last value.
+    /// </summary>
+    private static SignedHeaderDictionary SelectResultHeaders(
+        ReadOnlySpan<KeyValuePair<string, string>> headers, IReadOnlyList<string> additional)
+    {
+        var selected = default(PooledPairList);
+        try
+        {
+            foreach (var (name, value) in headers)
+            {
+                if (!CanonicalRequest.IsSignedByDefault(name) && !(additional.Count > 0 && additional.Contains(name.ToLowerInvariant())))
+                {
+                    continue;
+                }
+
+                var items = selected.Items;
+                var existing = items.Length - 1;
+                while (existing >= 0 && !items[existing].Key.Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    existing--;
+                }
+
+                if (existing >= 0)
+                {
+                    items[existing] = new(items[existing].Key, value);
+                }
+                else
+                {
+                    selected.Add(name, value);
+                }
+            }
+
+            return selected.Count == 0 ? SignedHeaderDictionary.Empty : new SignedHeaderDictionary(selected.Items.ToArray());
+        }
+        finally
+        {
+            selected.Dispose();
+        }
     }
 
     private static DateTimeOffset TruncateToSeconds(DateTimeOffset time) =>
@@ -163,7 +223,7 @@ public sealed class OssClient
     /// Writes the URL in one pass: the parameters in order, and the signature just before
     /// <c>x-oss-signature-version</c>, which gives the auth block Go's order (sorted by name) as OSS-V4.md §6.3 shows.
     /// </summary>
-    private string BuildUrl(string bucket, string key, List<KeyValuePair<string, string>> parameters, scoped ReadOnlySpan<char> signature)
+    private string BuildUrl(string bucket, string key, ReadOnlySpan<KeyValuePair<string, string>> parameters, scoped ReadOnlySpan<char> signature)
     {
         var builder = new PooledCharBuilder(512);
         try

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace OssPresign;
@@ -8,13 +9,17 @@ public static class OssNames
     /// <summary>The longest object key, in UTF-8 bytes.</summary>
     public const int MaxKeyBytes = 1023;
 
+    private static readonly SearchValues<char> BucketCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>Whether a bucket name is 3-63 characters of <c>[a-z0-9-]</c>, not starting or ending with <c>-</c>.</summary>
     /// <param name="bucket">The bucket name.</param>
     /// <returns>True when valid.</returns>
     public static bool IsValidBucketName(string? bucket) =>
         bucket is { Length: >= 3 and <= 63 }
         && bucket[0] != '-' && bucket[^1] != '-'
-        && bucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+        && !bucket.AsSpan().ContainsAnyExcept(BucketCharacters);
 
     /// <summary>Why a key is not valid, or null when it is: a key is 1-1023 UTF-8 bytes of any characters.</summary>
     /// <param name="key">The object key.</param>
@@ -29,7 +34,7 @@ public static class OssNames
         int bytes;
         try
         {
-            bytes = new UTF8Encoding(false, true).GetByteCount(key);
+            bytes = StrictUtf8.GetByteCount(key);
         }
         catch (EncoderFallbackException)
         {

@@ -22,9 +22,9 @@ public sealed class PutObjectRequest : OssObjectWriteRequest
 
     internal override string Method => "PUT";
 
-    internal override void Contribute(RequestParts parts)
+    internal override void Contribute(ref RequestParts parts)
     {
-        base.Contribute(parts);
+        base.Contribute(ref parts);
         parts.Header("Content-Length", ContentLength);
         parts.Header("Content-MD5", ContentMd5);
         parts.Header("x-oss-callback", Callback);
@@ -41,11 +41,11 @@ public sealed class InitiateMultipartUploadRequest : OssObjectWriteRequest
 
     internal override string Method => "POST";
 
-    internal override void Contribute(RequestParts parts)
+    internal override void Contribute(ref RequestParts parts)
     {
         parts.Parameter("uploads", string.Empty);
         parts.Parameter("encoding-type", EncodingType);
-        base.Contribute(parts);
+        base.Contribute(ref parts);
     }
 }
 
@@ -74,7 +74,7 @@ public abstract class OssObjectReadRequest : OssObjectRequest
     /// <summary><c>x-oss-request-payer</c>.</summary>
     public string? RequestPayer { get; init; }
 
-    internal override void Contribute(RequestParts parts)
+    internal override void Contribute(ref RequestParts parts)
     {
         parts.Parameter("versionId", VersionId);
         parts.Header("If-Match", IfMatch);
@@ -120,9 +120,9 @@ public sealed class GetObjectRequest : OssObjectReadRequest
 
     internal override string Method => "GET";
 
-    internal override void Contribute(RequestParts parts)
+    internal override void Contribute(ref RequestParts parts)
     {
-        base.Contribute(parts);
+        base.Contribute(ref parts);
         parts.Parameter("response-cache-control", ResponseCacheControl);
         parts.Parameter("response-content-disposition", ResponseContentDisposition);
         parts.Parameter("response-content-encoding", ResponseContentEncoding);
@@ -165,11 +165,15 @@ public sealed class UploadPartRequest : OssObjectRequest
 
     internal override string Method => "PUT";
 
-    internal override void Contribute(RequestParts parts)
+    internal override void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(PartNumber, 1, nameof(PartNumber));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(PartNumber, 10000, nameof(PartNumber));
         ArgumentException.ThrowIfNullOrEmpty(UploadId, nameof(UploadId));
+    }
+
+    internal override void Contribute(ref RequestParts parts)
+    {
         parts.Parameter("partNumber", PartNumber.ToString(CultureInfo.InvariantCulture));
         parts.Parameter("uploadId", UploadId);
         parts.Header("Content-Length", ContentLength);
@@ -208,9 +212,10 @@ public sealed class CompleteMultipartUploadRequest : OssObjectRequest
 
     internal override string Method => "POST";
 
-    internal override void Contribute(RequestParts parts)
+    internal override void Validate() => ArgumentException.ThrowIfNullOrEmpty(UploadId, nameof(UploadId));
+
+    internal override void Contribute(ref RequestParts parts)
     {
-        ArgumentException.ThrowIfNullOrEmpty(UploadId, nameof(UploadId));
         parts.Parameter("uploadId", UploadId);
         parts.Parameter("encoding-type", EncodingType);
         parts.Header("x-oss-forbid-overwrite", ForbidOverwrite);
@@ -233,9 +238,10 @@ public sealed class AbortMultipartUploadRequest : OssObjectRequest
 
     internal override string Method => "DELETE";
 
-    internal override void Contribute(RequestParts parts)
+    internal override void Validate() => ArgumentException.ThrowIfNullOrEmpty(UploadId, nameof(UploadId));
+
+    internal override void Contribute(ref RequestParts parts)
     {
-        ArgumentException.ThrowIfNullOrEmpty(UploadId, nameof(UploadId));
         parts.Parameter("uploadId", UploadId);
         parts.Header("x-oss-request-payer", RequestPayer);
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OssPresign.Signing;
 
 namespace OssPresign;
 
@@ -27,22 +28,30 @@ public abstract class OssObjectRequest
     /// <summary>The HTTP method of the operation.</summary>
     internal abstract string Method { get; }
 
+    /// <summary>Checks the operation's own properties; called before anything is signed.</summary>
+    internal virtual void Validate()
+    {
+    }
+
     /// <summary>Adds the operation's own headers and parameters (OSS-V4.md §2).</summary>
-    internal abstract void Contribute(RequestParts parts);
+    internal abstract void Contribute(ref RequestParts parts);
 }
 
-/// <summary>The headers and query parameters of a request being presigned, in the order they were added.</summary>
-internal sealed class RequestParts
+/// <summary>
+/// The headers and query parameters of a request being presigned, in the order they were added, in pooled buffers:
+/// a presign allocates none of its intermediate lists. Dispose returns the buffers.
+/// </summary>
+internal struct RequestParts
 {
-    public List<KeyValuePair<string, string>> Headers { get; } = [];
+    public PooledPairList Headers;
 
-    public List<KeyValuePair<string, string>> Parameters { get; } = [];
+    public PooledPairList Parameters;
 
     public void Header(string name, string? value)
     {
         if (value is not null)
         {
-            Headers.Add(new(name, value));
+            Headers.Add(name, value);
         }
     }
 
@@ -56,7 +65,59 @@ internal sealed class RequestParts
     {
         if (value is not null)
         {
-            Parameters.Add(new(name, value));
+            Parameters.Add(name, value);
+        }
+    }
+
+    /// <summary>Adds user metadata as <c>x-oss-meta-*</c> headers, prefixing the names that lack it.</summary>
+    public void Metadata(IDictionary<string, string> metadata) => AddAll(ref Headers, metadata, "x-oss-meta-");
+
+    /// <summary>Adds the caller's own headers and parameters after the operation's.</summary>
+    public void Extra(IDictionary<string, string> headers, IDictionary<string, string> parameters)
+    {
+        AddAll(ref Headers, headers, prefix: null);
+        AddAll(ref Parameters, parameters, prefix: null);
+    }
+
+    public void Dispose()
+    {
+        Headers.Dispose();
+        Parameters.Dispose();
+    }
+
+    private static void AddAll(ref PooledPairList list, IDictionary<string, string> pairs, string? prefix)
+    {
+        if (pairs.Count == 0)
+        {
+            return;
+        }
+
+        // The properties default to Dictionary: enumerate it as such, since the interface boxes the enumerator.
+        if (pairs is Dictionary<string, string> dictionary)
+        {
+            foreach (var (name, value) in dictionary)
+            {
+                Add(ref list, name, value, prefix);
+            }
+        }
+        else
+        {
+            foreach (var (name, value) in pairs)
+            {
+                Add(ref list, name, value, prefix);
+            }
+        }
+
+        static void Add(ref PooledPairList list, string name, string? value, string? prefix)
+        {
+            if (prefix is null)
+            {
+                list.Add(name, value ?? string.Empty);
+            }
+            else if (value is not null)
+            {
+                list.Add(name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? name : prefix + name, value);
+            }
         }
     }
 }
@@ -122,7 +183,7 @@ public abstract class OssObjectWriteRequest : OssObjectRequest
     /// <summary><c>x-oss-request-payer</c>: <c>requester</c> when the requester pays.</summary>
     public string? RequestPayer { get; init; }
 
-    internal override void Contribute(RequestParts parts)
+    internal override void Contribute(ref RequestParts parts)
     {
         parts.Header("Cache-Control", CacheControl);
         parts.Header("Content-Disposition", ContentDisposition);
@@ -135,10 +196,7 @@ public abstract class OssObjectWriteRequest : OssObjectRequest
         parts.Header("x-oss-server-side-encryption-key-id", ServerSideEncryptionKeyId);
         parts.Header("x-oss-object-acl", ObjectAcl);
         parts.Header("x-oss-storage-class", StorageClass);
-        foreach (var (name, value) in Metadata)
-        {
-            parts.Header(name.StartsWith("x-oss-meta-", StringComparison.OrdinalIgnoreCase) ? name : "x-oss-meta-" + name, value);
-        }
+        parts.Metadata(Metadata);
 
         parts.Header("x-oss-tagging", Tagging);
         parts.Header("x-oss-request-payer", RequestPayer);

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace OssPresign.Signing;
@@ -11,6 +9,10 @@ namespace OssPresign.Signing;
 /// </summary>
 public sealed class CanonicalRequest
 {
+    private const string OssHeaderPrefix = "x-oss-";
+    private const string ContentType = "content-type";
+    private const string ContentMd5 = "content-md5";
+
     private readonly KeyValuePair<string, string>[] _parameters;
     private readonly KeyValuePair<string, string>[] _headers;
 
@@ -46,7 +48,8 @@ public sealed class CanonicalRequest
         Key = string.IsNullOrEmpty(key) ? null : key;
         AdditionalHeaders = additionalHeaders;
         HashedPayload = hashedPayload;
-        _parameters = EncodeAndSortParameters(parameters);
+        _parameters = parameters is ICollection<KeyValuePair<string, string>> { Count: 0 } ? [] : parameters.ToArray();
+        EncodeAndSortParameters(_parameters);
         _headers = SelectSignedHeaders(headers, additionalHeaders);
     }
 
@@ -76,7 +79,7 @@ public sealed class CanonicalRequest
             var builder = new PooledCharBuilder(64);
             try
             {
-                AppendCanonicalUri(ref builder);
+                CanonicalFields.AppendCanonicalUri(ref builder, Bucket, Key);
                 return builder.ToString();
             }
             finally
@@ -95,9 +98,9 @@ public sealed class CanonicalRequest
     public static bool IsSignedByDefault(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return name.StartsWith("x-oss-", StringComparison.OrdinalIgnoreCase)
-            || name.Equals("content-type", StringComparison.OrdinalIgnoreCase)
-            || name.Equals("content-md5", StringComparison.OrdinalIgnoreCase);
+        return name.StartsWith(OssHeaderPrefix, StringComparison.OrdinalIgnoreCase)
+            || name.Equals(ContentType, StringComparison.OrdinalIgnoreCase)
+            || name.Equals(ContentMd5, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -144,7 +147,7 @@ public sealed class CanonicalRequest
         var builder = new PooledCharBuilder(512);
         try
         {
-            Write(ref builder);
+            Fields.Write(ref builder);
             return builder.ToString();
         }
         finally
@@ -153,113 +156,41 @@ public sealed class CanonicalRequest
         }
     }
 
-    /// <summary>Writes the lower-case hex SHA-256 of the UTF-8 canonical request (64 chars) into <paramref name="destination"/>.</summary>
-    internal void WriteHexHash(Span<char> destination)
+    /// <summary>The canonicalized fields, as the signer reads them.</summary>
+    internal CanonicalFields Fields => new(Method, Bucket, Key, _parameters, _headers, AdditionalHeaders, HashedPayload);
+
+    /// <summary>
+    /// Encodes the names in place and sorts by encoded name (§1.6 rule 2), then by raw value. Values are encoded as
+    /// they are written. Duplicate names keep every value, ordered like the Python SDK: what OSS does with them is
+    /// UNCERTAIN (§1.6 rule 4), and the presign API never emits them.
+    /// </summary>
+    internal static void EncodeAndSortParameters(Span<KeyValuePair<string, string>> parameters)
     {
-        var builder = new PooledCharBuilder(512);
-        try
+        for (var i = 0; i < parameters.Length; i++)
         {
-            Write(ref builder);
-            var text = builder.Written;
-            var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-            try
-            {
-                var count = Encoding.UTF8.GetBytes(text, bytes);
-                Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-                ReusedHashes.Sha256(bytes.AsSpan(0, count), hash);
-                Convert.TryToHexStringLower(hash, destination, out _);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(bytes);
-            }
-        }
-        finally
-        {
-            builder.Dispose();
-        }
-    }
-
-    private void Write(ref PooledCharBuilder builder)
-    {
-        builder.Append(Method);
-        builder.Append('\n');
-        AppendCanonicalUri(ref builder);
-        builder.Append('\n');
-
-        for (var i = 0; i < _parameters.Length; i++)
-        {
-            if (i > 0)
-            {
-                builder.Append('&');
-            }
-
-            builder.Append(_parameters[i].Key);
-            if (_parameters[i].Value.Length > 0)
-            {
-                // §1.6 rule 3: an empty value is written as the bare name, whether the URL had "k" or "k=".
-                builder.Append('=');
-                OssUriEncoding.AppendQueryComponent(ref builder, _parameters[i].Value);
-            }
+            parameters[i] = new(OssUriEncoding.EncodeQueryComponent(parameters[i].Key), parameters[i].Value ?? string.Empty);
         }
 
-        builder.Append('\n');
-        foreach (var (name, value) in _headers)
-        {
-            builder.Append(name);
-            builder.Append(':');
-            builder.Append(value);
-            builder.Append('\n');
-        }
-
-        builder.Append('\n');
-        for (var i = 0; i < AdditionalHeaders.Count; i++)
-        {
-            if (i > 0)
-            {
-                builder.Append(';');
-            }
-
-            builder.Append(AdditionalHeaders[i]);
-        }
-
-        builder.Append('\n');
-        builder.Append(HashedPayload);
-    }
-
-    private void AppendCanonicalUri(ref PooledCharBuilder builder)
-    {
-        // §1.5: "/" + bucket + "/" + raw key, encoded as one string with "/" kept; no dot-segment removal.
-        builder.Append('/');
-        if (Bucket is not null)
-        {
-            OssUriEncoding.AppendPath(ref builder, Bucket);
-            builder.Append('/');
-        }
-
-        if (Key is not null)
-        {
-            OssUriEncoding.AppendPath(ref builder, Key);
-        }
-    }
-
-    private static KeyValuePair<string, string>[] EncodeAndSortParameters(IEnumerable<KeyValuePair<string, string>> parameters)
-    {
-        // Names are encoded now because the sort is on the encoded name (§1.6 rule 2); values are encoded as they
-        // are written. Duplicate names keep every value, ordered by (name, value) like the Python SDK: what OSS does
-        // with them is UNCERTAIN (§1.6 rule 4), and the presign API never emits them.
-        var encoded = parameters is ICollection<KeyValuePair<string, string>> { Count: 0 } ? [] : parameters.ToArray();
-        for (var i = 0; i < encoded.Length; i++)
-        {
-            encoded[i] = new(OssUriEncoding.EncodeQueryComponent(encoded[i].Key), encoded[i].Value ?? string.Empty);
-        }
-
-        Array.Sort(encoded, static (a, b) =>
+        parameters.Sort(static (a, b) =>
         {
             var byName = string.CompareOrdinal(a.Key, b.Key);
             return byName != 0 ? byName : string.CompareOrdinal(a.Value, b.Value);
         });
-        return encoded;
+    }
+
+    /// <summary>
+    /// Picks the signed headers (§1.7) into <paramref name="selected"/>: lower-case names, trimmed values, a repeated
+    /// header once with its values joined by <c>,</c> (Go SDK; HTTP list semantics), sorted by name.
+    /// </summary>
+    internal static void SelectSignedHeaders(
+        ReadOnlySpan<KeyValuePair<string, string>> headers, IReadOnlyList<string> additionalHeaders, ref PooledPairList selected)
+    {
+        foreach (var (name, value) in headers)
+        {
+            AddIfSigned(ref selected, name, value, additionalHeaders);
+        }
+
+        SortByName(selected.Items);
     }
 
     private static KeyValuePair<string, string>[] SelectSignedHeaders(
@@ -270,37 +201,88 @@ public sealed class CanonicalRequest
             return [];
         }
 
-        var selected = new List<KeyValuePair<string, string>>();
-        foreach (var (name, value) in headers)
+        var selected = default(PooledPairList);
+        try
         {
-            var lower = name.ToLowerInvariant();
-            if (!IsSignedByDefault(lower) && !Contains(additionalHeaders, lower))
+            foreach (var (name, value) in headers)
             {
-                continue;
+                AddIfSigned(ref selected, name, value, additionalHeaders);
             }
 
-            var trimmed = (value ?? string.Empty).Trim();
-            var existing = selected.FindIndex(h => h.Key == lower);
-            if (existing >= 0)
-            {
-                // A repeated header is signed once with its values joined by "," (Go SDK; HTTP list semantics).
-                selected[existing] = new(lower, selected[existing].Value + "," + trimmed);
-            }
-            else
-            {
-                selected.Add(new(lower, trimmed));
-            }
+            SortByName(selected.Items);
+            return selected.Items.ToArray();
         }
-
-        if (selected.Count == 0)
+        finally
         {
-            return [];
+            selected.Dispose();
         }
-
-        var array = selected.ToArray();
-        Array.Sort(array, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        return array;
     }
+
+    private static void AddIfSigned(ref PooledPairList selected, string name, string? value, IReadOnlyList<string> additionalHeaders)
+    {
+        var lower = ToLowerIfSigned(name, additionalHeaders);
+        if (lower is null)
+        {
+            return;
+        }
+
+        var trimmed = (value ?? string.Empty).Trim();
+        var items = selected.Items;
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (string.Equals(items[i].Key, lower, StringComparison.Ordinal))
+            {
+                items[i] = new(lower, items[i].Value + "," + trimmed);
+                return;
+            }
+        }
+
+        selected.Add(lower, trimmed);
+    }
+
+    /// <summary>The lower-case name of a signed header, or null when the header is not signed.</summary>
+    private static string? ToLowerIfSigned(string name, IReadOnlyList<string> additionalHeaders)
+    {
+        var lower = ToLowerInvariantReusing(name, additionalHeaders);
+        return IsSignedByDefault(lower) || Contains(additionalHeaders, lower) ? lower : null;
+    }
+
+    /// <summary>
+    /// <c>name.ToLowerInvariant()</c>, except that the lower-case spelling of a usual signed header ("Content-Type")
+    /// is taken from the constants or the additional-header list instead of allocating a string per request.
+    /// </summary>
+    private static string ToLowerInvariantReusing(string name, IReadOnlyList<string> additionalHeaders)
+    {
+        if (!name.AsSpan().ContainsAnyInRange('A', 'Z') || !Ascii.IsValid(name))
+        {
+            // Already lower-case (returned as is), or outside ASCII where only the full definition will do.
+            return name.ToLowerInvariant();
+        }
+
+        if (Ascii.EqualsIgnoreCase(name, ContentType))
+        {
+            return ContentType;
+        }
+
+        if (Ascii.EqualsIgnoreCase(name, ContentMd5))
+        {
+            return ContentMd5;
+        }
+
+        for (var i = 0; i < additionalHeaders.Count; i++)
+        {
+            var candidate = additionalHeaders[i];
+            if (Ascii.IsValid(candidate) && !candidate.AsSpan().ContainsAnyInRange('A', 'Z') && Ascii.EqualsIgnoreCase(name, candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return name.ToLowerInvariant();
+    }
+
+    private static void SortByName(Span<KeyValuePair<string, string>> pairs) =>
+        pairs.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
 
     private static bool Contains(IReadOnlyList<string> list, string value)
     {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -28,7 +27,7 @@ public static class OssV4Signer
         var builder = new PooledCharBuilder(160);
         try
         {
-            WriteStringToSign(ref builder, request, signingTime, credential);
+            WriteStringToSign(ref builder, request.Fields, signingTime, credential);
             return builder.ToString();
         }
         finally
@@ -57,6 +56,13 @@ public static class OssV4Signer
     internal static void WriteSignature(CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret, Span<char> destination)
     {
         ArgumentNullException.ThrowIfNull(request);
+        WriteSignature(request.Fields, signingTime, credential, accessKeySecret, destination);
+    }
+
+    /// <inheritdoc cref="WriteSignature(CanonicalRequest, DateTimeOffset, CredentialScope, string, Span{char})"/>
+    internal static void WriteSignature(
+        scoped in CanonicalFields request, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret, Span<char> destination)
+    {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentException.ThrowIfNullOrEmpty(accessKeySecret);
 
@@ -65,24 +71,7 @@ public static class OssV4Signer
         try
         {
             WriteStringToSign(ref builder, request, signingTime, credential);
-            Span<byte> utf8 = stackalloc byte[512];
-            var text = builder.Written;
-            var rented = text.Length * 3 > utf8.Length ? ArrayPool<byte>.Shared.Rent(text.Length * 3) : null;
-            try
-            {
-                var buffer = rented ?? utf8;
-                var count = Encoding.UTF8.GetBytes(text, buffer);
-                Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-                ReusedHashes.HmacSha256(key, buffer[..count], mac);
-                Convert.TryToHexStringLower(mac, destination, out _);
-            }
-            finally
-            {
-                if (rented is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(rented);
-                }
-            }
+            ReusedHashes.HmacSha256Hex(key, builder.Written, destination);
         }
         finally
         {
@@ -140,11 +129,12 @@ public static class OssV4Signer
         return SigningKeys.GetOrAdd(cacheKey, static k => DeriveSigningKey(k.Secret, k.Date, k.Region, k.Product));
     }
 
-    private static void WriteStringToSign(ref PooledCharBuilder builder, CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential)
+    private static void WriteStringToSign(
+        ref PooledCharBuilder builder, scoped in CanonicalFields request, DateTimeOffset signingTime, CredentialScope credential)
     {
         builder.Append(OssV4.Algorithm);
         builder.Append('\n');
-        signingTime.UtcDateTime.TryFormat(builder.AppendSpan(16), out _, "yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        OssV4.WriteDateTime(signingTime, builder.AppendSpan(OssV4.DateTimeLength));
         builder.Append('\n');
         builder.Append(credential.Date);
         builder.Append('/');

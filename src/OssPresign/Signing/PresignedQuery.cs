@@ -69,6 +69,20 @@ public sealed class PresignedQuery
     public static bool IsPresent(IEnumerable<KeyValuePair<string, string>> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters is IReadOnlyList<KeyValuePair<string, string>> list)
+        {
+            // Indexed: enumerating the interface would allocate an enumerator on every request the server checks.
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i].Key is SignatureVersionParameter or CredentialParameter or SignatureParameter)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         return parameters.Any(p => p.Key is SignatureVersionParameter or CredentialParameter or SignatureParameter);
     }
 
@@ -83,25 +97,47 @@ public sealed class PresignedQuery
     /// <returns>The name/value pairs.</returns>
     public IEnumerable<KeyValuePair<string, string>> ToParameters(bool includeSignature)
     {
-        if (AdditionalHeaders.Count > 0)
+        var parameters = default(PooledPairList);
+        try
         {
-            yield return new(AdditionalHeadersParameter, string.Join(';', AdditionalHeaders));
+            AddParameters(ref parameters, AdditionalHeaders.Count > 0 ? string.Join(';', AdditionalHeaders) : null, Credential,
+                OssV4.FormatDateTime(SigningTime), ExpiresSeconds.ToString(CultureInfo.InvariantCulture), SecurityToken,
+                includeSignature ? Signature : null);
+            return parameters.Items.ToArray();
+        }
+        finally
+        {
+            parameters.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Adds the auth parameters, raw (unencoded), in the order of <see cref="ToParameters"/>; the signature, when
+    /// given, goes just before <c>x-oss-signature-version</c>, which puts the block in Go's order (sorted by name).
+    /// </summary>
+    internal static void AddParameters(
+        ref PooledPairList parameters, string? additionalHeaders, CredentialScope credential, string signingTime, string expiresSeconds,
+        string? securityToken, string? signature)
+    {
+        if (additionalHeaders is not null)
+        {
+            parameters.Add(AdditionalHeadersParameter, additionalHeaders);
         }
 
-        yield return new(CredentialParameter, Credential.ToString());
-        yield return new(DateParameter, OssV4.FormatDateTime(SigningTime));
-        yield return new(ExpiresParameter, ExpiresSeconds.ToString(CultureInfo.InvariantCulture));
-        if (SecurityToken is not null)
+        parameters.Add(CredentialParameter, credential.ToString());
+        parameters.Add(DateParameter, signingTime);
+        parameters.Add(ExpiresParameter, expiresSeconds);
+        if (securityToken is not null)
         {
-            yield return new(SecurityTokenParameter, SecurityToken);
+            parameters.Add(SecurityTokenParameter, securityToken);
         }
 
-        if (includeSignature && Signature is not null)
+        if (signature is not null)
         {
-            yield return new(SignatureParameter, Signature);
+            parameters.Add(SignatureParameter, signature);
         }
 
-        yield return new(SignatureVersionParameter, OssV4.Algorithm);
+        parameters.Add(SignatureVersionParameter, OssV4.Algorithm);
     }
 
     /// <summary>
@@ -116,21 +152,24 @@ public sealed class PresignedQuery
     {
         ArgumentNullException.ThrowIfNull(parameters);
         query = null;
-        string? version = null, date = null, expires = null, credential = null, additional = null, token = null, signature = null;
-        foreach (var (name, value) in parameters)
+        var values = default(AuthValues);
+        if (parameters is IReadOnlyList<KeyValuePair<string, string>> list)
         {
-            switch (name)
+            // Indexed: enumerating the interface would allocate an enumerator per verified request.
+            for (var i = 0; i < list.Count; i++)
             {
-                case SignatureVersionParameter: version = value; break;
-                case DateParameter: date = value; break;
-                case ExpiresParameter: expires = value; break;
-                case CredentialParameter: credential = value; break;
-                case AdditionalHeadersParameter: additional = value; break;
-                case SecurityTokenParameter: token = value; break;
-                case SignatureParameter: signature = value; break;
-                default: break;
+                values.Take(list[i]);
             }
         }
+        else
+        {
+            foreach (var parameter in parameters)
+            {
+                values.Take(parameter);
+            }
+        }
+
+        var (version, date, expires, credential, additional, token, signature) = values;
 
         // Strict reading: every failure of the signature's format is 403 AccessDenied with the EC of the official
         // error-code pages; the pages do not state the status (OSS-V4.md §5.2, UNCERTAIN).
@@ -222,5 +261,24 @@ public sealed class PresignedQuery
 
         headers = [.. names.Select(n => n.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         return true;
+    }
+
+    private record struct AuthValues(
+        string? Version, string? Date, string? Expires, string? Credential, string? Additional, string? Token, string? Signature)
+    {
+        public void Take(KeyValuePair<string, string> parameter)
+        {
+            switch (parameter.Key)
+            {
+                case SignatureVersionParameter: Version = parameter.Value; break;
+                case DateParameter: Date = parameter.Value; break;
+                case ExpiresParameter: Expires = parameter.Value; break;
+                case CredentialParameter: Credential = parameter.Value; break;
+                case AdditionalHeadersParameter: Additional = parameter.Value; break;
+                case SecurityTokenParameter: Token = parameter.Value; break;
+                case SignatureParameter: Signature = parameter.Value; break;
+                default: break;
+            }
+        }
     }
 }
