@@ -4,7 +4,8 @@ namespace OssPresign.Reliability.Tests;
 
 /// <summary>
 /// Reads the layout of a server's data folder (Storage/ObjectStore.cs): <c>metadata.db</c> (SQLite, WAL),
-/// <c>tmp/</c> (uploads in progress) and <c>objects/xx/&lt;body id&gt;</c> (committed bodies).
+/// <c>tmp/</c> (uploads in progress) and <c>objects/xx/&lt;body id&gt;</c> (committed bodies of 64 KiB or more; shorter
+/// ones are in their row).
 /// </summary>
 internal sealed class DataFolder(string path)
 {
@@ -27,8 +28,11 @@ internal sealed class DataFolder(string path)
     public IReadOnlyList<string> UnknownEntries() =>
         [.. Directory.EnumerateFileSystemEntries(Path).Select(System.IO.Path.GetFileName).Where(n => !KnownEntries.Contains(n!)).Select(n => n!)];
 
-    /// <summary>The body ids the committed rows name; read while the server may be running (WAL readers do not block).</summary>
-    public IReadOnlyList<string> CommittedBodyIds()
+    /// <summary>
+    /// The body files the committed rows name (rows whose body is not inline); read while the server may be running
+    /// (WAL readers do not block).
+    /// </summary>
+    public IReadOnlyList<string> CommittedBodyFiles()
     {
         var connectionString = new SqliteConnectionStringBuilder
         {
@@ -39,7 +43,7 @@ internal sealed class DataFolder(string path)
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT body_id FROM objects";
+        command.CommandText = "SELECT body_id FROM objects WHERE body IS NULL";
         using var reader = command.ExecuteReader();
         var ids = new List<string>();
         while (reader.Read())
@@ -59,7 +63,7 @@ internal sealed class DataFolder(string path)
         Assert.Empty(TempFiles());
         Assert.Empty(UnknownEntries());
         var files = BodyFiles().Select(f => System.IO.Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
-        var committed = CommittedBodyIds().Order(StringComparer.Ordinal).ToList();
+        var committed = CommittedBodyFiles().Order(StringComparer.Ordinal).ToList();
         Assert.Equal(committed, files);
     }
 
@@ -69,7 +73,7 @@ internal sealed class DataFolder(string path)
     /// </summary>
     public async Task AssertNoOrphansEventuallyAsync()
     {
-        await Eventually.WaitUntilAsync(() => TempFiles().Count == 0 && BodyFiles().Count == CommittedBodyIds().Count, "the data folder settles");
+        await Eventually.WaitUntilAsync(() => TempFiles().Count == 0 && BodyFiles().Count == CommittedBodyFiles().Count, "the data folder settles");
         AssertNoOrphans();
     }
 

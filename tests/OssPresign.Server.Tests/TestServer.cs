@@ -182,6 +182,12 @@ internal sealed class TestServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The smallest body the store keeps as a file; shorter ones are kept in their row.</summary>
+    public const int FileBodySize = 64 * 1024;
+
+    /// <summary>The body files under <c>objects/</c>.</summary>
+    public string[] BodyFiles() => Directory.GetFiles(Path.Combine(DataDirectory, "objects"), "*", SearchOption.AllDirectories);
+
     public static byte[] RandomBytes(int length)
     {
         var bytes = new byte[length];

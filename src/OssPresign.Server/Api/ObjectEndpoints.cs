@@ -392,7 +392,7 @@ internal static class ObjectEndpoints
     }
 
     /// <summary>Copies a byte range of an open body to the response, with a bounded pooled buffer.</summary>
-    private sealed class BodyResult(FileStream body, long start, long length) : IResult
+    private sealed class BodyResult(Stream body, long start, long length) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {

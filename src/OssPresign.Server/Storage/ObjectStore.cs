@@ -11,13 +11,16 @@ using Microsoft.Win32.SafeHandles;
 namespace OssPresign.Server.Storage;
 
 /// <summary>
-/// Buckets and objects: metadata in SQLite (WAL), bodies as files named by generated ids under <c>objects/</c>.
+/// Buckets and objects: metadata in SQLite (WAL); bodies under 64 KiB in their row, larger ones as files named by
+/// generated ids under <c>objects/</c>.
 /// </summary>
 /// <remarks>
-/// A PutObject streams the body to <c>tmp/</c> while computing MD5 and CRC-64, fsyncs it, renames it into
+/// A PutObject of a larger body streams it to <c>tmp/</c> while computing MD5 and CRC-64, fsyncs it, renames it into
 /// <c>objects/</c> under a fresh id and then commits the row in one SQLite transaction. So an object is visible only
 /// when complete; a crash before the commit leaves a temp file or an unreferenced body, and both are deleted on the
-/// next start. Commits are serialized, so concurrent PUTs of one key leave exactly one whole winner (the last to
+/// next start. A body shorter than the first read (<see cref="FirstChunkSize"/>) is written into its row by the same
+/// commit, which makes it durable with the row: one WAL fsync per commit batch instead of a file create, an fsync
+/// and a rename per object, which is what capped small PUTs (docs/benchmarks.md). Commits are serialized, so concurrent PUTs of one key leave exactly one whole winner (the last to
 /// commit) and its loser's body is deleted. No key ever becomes part of a path.
 /// <para>
 /// Object commits are grouped: one committer thread takes every PutObject waiting to commit and writes them in one
@@ -32,8 +35,8 @@ internal sealed partial class ObjectStore : IDisposable
     public const long MaxObjectSize = 5L * 1024 * 1024 * 1024;
 
     /// <summary>
-    /// The first read of a body: a small PUT fits and is written with one pwrite, without renting a large buffer
-    /// per connection (64 uploads x 1 MiB would be most of the memory budget).
+    /// The first read of a body, without renting a large buffer per connection (64 uploads x 1 MiB would be most of
+    /// the memory budget). A body shorter than this is kept in its row; a longer one becomes a file.
     /// </summary>
     private const int FirstChunkSize = 64 * 1024;
 
@@ -244,6 +247,8 @@ internal sealed partial class ObjectStore : IDisposable
     /// <param name="forbidOverwrite">Refuse when the key exists (<c>x-oss-forbid-overwrite: true</c>).</param>
     /// <param name="cancellationToken">Aborts the upload (client gone).</param>
     /// <returns>The outcome.</returns>
+    [SuppressMessage("Security", "CA5351:Do Not Use Broken Cryptographic Algorithms",
+        Justification = "MD5 is the OSS ETag and Content-MD5 checksum (OSS-V4.md §7), an integrity check, not a security control.")]
     public async Task<PutOutcome> PutObjectAsync(
         string bucket, string key, Stream body, ObjectHeaders headers, byte[]? expectedMd5, bool forbidOverwrite, CancellationToken cancellationToken)
     {
@@ -252,37 +257,63 @@ internal sealed partial class ObjectStore : IDisposable
             return new PutOutcome(PutStatus.NoSuchBucket);
         }
 
-        var tempPath = Path.Combine(_tempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
+        AlignedBuffer? first = _firstChunks.Rent();
+        string? tempPath = null;
         var moved = false;
         try
         {
-            var received = await ReceiveAsync(body, tempPath, cancellationToken).ConfigureAwait(false);
-            if (received is null)
+            var filled = await FillAsync(body, first.Memory, cancellationToken).ConfigureAwait(false);
+            byte[]? inlineBody = null;
+            long size;
+            byte[] md5;
+            ulong crc;
+            if (filled < first.Length)
             {
-                return new PutOutcome(PutStatus.EntityTooLarge);
+                // The whole body fit in the first read: it is stored in its row and committed with it.
+                inlineBody = first.Span[..filled].ToArray();
+                (size, md5, crc) = (filled, MD5.HashData(inlineBody), Crc64.HashToUInt64(Crc64Xz, inlineBody));
+            }
+            else
+            {
+                tempPath = Path.Combine(_tempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
+                var received = ReceiveAsync(body, first, tempPath, cancellationToken);
+                first = null; // ReceiveAsync owns it now
+                if (await received.ConfigureAwait(false) is not { } whole)
+                {
+                    return new PutOutcome(PutStatus.EntityTooLarge);
+                }
+
+                (size, md5, crc) = whole;
             }
 
-            var (size, md5, crc) = received.Value;
             if (expectedMd5 is not null && !expectedMd5.AsSpan().SequenceEqual(md5))
             {
                 return new PutOutcome(PutStatus.BadDigest, ComputedMd5: md5);
             }
 
             var bodyId = NewBodyId();
-            var bodyPath = BodyPath(bodyId);
-            Directory.CreateDirectory(Path.GetDirectoryName(bodyPath)!);
-            File.Move(tempPath, bodyPath);
-            moved = true;
+            if (tempPath is not null)
+            {
+                var bodyPath = BodyPath(bodyId);
+                Directory.CreateDirectory(Path.GetDirectoryName(bodyPath)!);
+                File.Move(tempPath, bodyPath);
+                moved = true;
+            }
+
             var stored = new StoredObject(bucket, key, bodyId, size, Convert.ToHexString(md5), crc, TruncateToSeconds(_time.GetUtcNow()), headers);
 
             // Not cancellable: once queued the row commits, and this answer must say so whether or not the client waits.
-            var pending = new PendingCommit(stored, forbidOverwrite);
+            var pending = new PendingCommit(stored, inlineBody, forbidOverwrite);
             ObjectDisposedException.ThrowIf(!_commits.Writer.TryWrite(pending), this);
 
             var status = await pending.Done.Task.ConfigureAwait(false);
             if (status != PutStatus.Created)
             {
-                DeleteBody(bodyId);
+                if (inlineBody is null)
+                {
+                    DeleteBody(bodyId);
+                }
+
                 return new PutOutcome(status, ComputedMd5: md5);
             }
 
@@ -290,8 +321,13 @@ internal sealed partial class ObjectStore : IDisposable
         }
         finally
         {
+            if (first is not null)
+            {
+                _firstChunks.Return(first);
+            }
+
             // Any failure before the move (bad digest, client gone, full disk) leaves nothing behind.
-            if (!moved)
+            if (tempPath is not null && !moved)
             {
                 TryDelete(tempPath);
             }
@@ -299,34 +335,44 @@ internal sealed partial class ObjectStore : IDisposable
     }
 
     /// <summary>
-    /// Writes the body to <paramref name="tempPath"/> and fsyncs it, computing MD5 and CRC-64 on the way.
+    /// Writes a body larger than the first read to <paramref name="tempPath"/> and fsyncs it, computing MD5 and
+    /// CRC-64 on the way. <paramref name="first"/> holds its first <see cref="FirstChunkSize"/> bytes; this method
+    /// owns it and gives it back.
     /// </summary>
     /// <remarks>
-    /// A large body is pipelined: while chunk n is hashed and written on the thread pool (hash and write in parallel,
-    /// as both only read the buffer), chunk n+1 is received. MD5 alone runs at ~500 MB/s on one core here, so done
-    /// in line with receiving and writing it capped uploads at ~100 MB/s. A body that fits in the first read (small
-    /// PUTs) is hashed and written in line: one pwrite, no thread hop. The chunks of a larger body are written
-    /// direct (<see cref="DirectWrites"/>): every one is aligned in memory, starts at a multiple of its size and is
-    /// full, and only the tail, written after the file is switched back to buffered writes, is not.
+    /// The body is pipelined: while chunk n is hashed and written on the thread pool (hash and write in parallel, as
+    /// both only read the buffer), chunk n+1 is received. MD5 alone runs at ~500 MB/s on one core here, so done in
+    /// line with receiving and writing it capped uploads at ~100 MB/s. The chunks are written direct
+    /// (<see cref="DirectWrites"/>): every one is aligned in memory, starts at a multiple of its size and is full,
+    /// and only the tail, written after the file is switched back to buffered writes, is not.
     /// </remarks>
     /// <returns>Size, MD5 and CRC-64; null when the body exceeds <see cref="MaxObjectSize"/>.</returns>
     [SuppressMessage("Security", "CA5351:Do Not Use Broken Cryptographic Algorithms",
         Justification = "MD5 is the OSS ETag and Content-MD5 checksum (OSS-V4.md §7), an integrity check, not a security control.")]
-    private async Task<(long Size, byte[] Md5, ulong Crc)?> ReceiveAsync(Stream body, string tempPath, CancellationToken cancellationToken)
+    private async Task<(long Size, byte[] Md5, ulong Crc)?> ReceiveAsync(Stream body, AlignedBuffer first, string tempPath, CancellationToken cancellationToken)
     {
+        // Should the open fail, the first buffer is left to the GC rather than given back: harmless, and rare.
         using var file = File.OpenHandle(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         var crc64 = new Crc64(Crc64Xz);
-        var current = _firstChunks.Rent();
+        var direct = DirectWrites.TryEnable(file);
+        var current = first;
         AlignedBuffer? processing = null; // the buffer inFlight hashes and writes
         var inFlight = Task.CompletedTask;
-        var direct = false;
+        var filled = first.Length;
         long size = 0;
         try
         {
             while (true)
             {
-                var filled = await FillAsync(body, current.Memory, cancellationToken).ConfigureAwait(false);
+                if (size + filled > MaxObjectSize)
+                {
+                    return null;
+                }
+
+                var chunk = current;
+                var offset = size;
+                size += filled;
 
                 // The previous chunk must be hashed before this one (MD5 is sequential); then its buffer is free.
                 await inFlight.ConfigureAwait(false);
@@ -337,19 +383,6 @@ internal sealed partial class ObjectStore : IDisposable
                     processing = null;
                 }
 
-                if (filled == 0)
-                {
-                    break;
-                }
-
-                if (size + filled > MaxObjectSize)
-                {
-                    return null;
-                }
-
-                var chunk = current;
-                var offset = size;
-                size += filled;
                 if (filled < chunk.Length)
                 {
                     // A short fill is the end of the body: nothing left to overlap with, and not aligned.
@@ -365,11 +398,15 @@ internal sealed partial class ObjectStore : IDisposable
                     break;
                 }
 
-                // A full first read means more may follow: from here every write is a full aligned chunk.
-                direct = direct || (offset == 0 && DirectWrites.TryEnable(file));
                 inFlight = Task.Run(() => HashAndWriteAsync(file, md5, crc64, chunk.Memory, offset), CancellationToken.None);
                 current = processing ?? _chunks.Rent();
                 processing = chunk;
+                filled = await FillAsync(body, current.Memory, cancellationToken).ConfigureAwait(false);
+                if (filled == 0)
+                {
+                    await inFlight.ConfigureAwait(false);
+                    break;
+                }
             }
 
             // Durable before it can become visible: the commit must never point at bytes still in the cache.
@@ -460,15 +497,24 @@ internal sealed partial class ObjectStore : IDisposable
     }
 
     /// <summary>Finds an object's metadata.</summary>
-    public StoredObject? GetObject(string bucket, string key)
+    public StoredObject? GetObject(string bucket, string key) => FindObject(bucket, key, withInlineBody: false).Object;
+
+    /// <summary>An object's metadata and, when asked and its body is kept in the row, the body (under 64 KiB).</summary>
+    private (StoredObject? Object, byte[]? InlineBody) FindObject(string bucket, string key, bool withInlineBody)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {ObjectColumns} FROM objects WHERE bucket = $bucket AND key = $key";
+        command.CommandText = $"SELECT {ObjectColumns}{(withInlineBody ? ", body" : "")} FROM objects WHERE bucket = $bucket AND key = $key";
         command.Parameters.AddWithValue("$bucket", bucket);
         command.Parameters.AddWithValue("$key", key);
         using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadObject(reader) : null;
+        if (!reader.Read())
+        {
+            return (null, null);
+        }
+
+        var bodyOrdinal = reader.FieldCount - 1;
+        return (ReadObject(reader), withInlineBody && !reader.IsDBNull(bodyOrdinal) ? reader.GetFieldValue<byte[]>(bodyOrdinal) : null);
     }
 
     /// <summary>
@@ -476,14 +522,19 @@ internal sealed partial class ObjectStore : IDisposable
     /// and the open, so a reader gets either the old or the new object whole.
     /// </summary>
     /// <returns>The object and an open body stream, or null when there is no such object.</returns>
-    public (StoredObject Object, FileStream Body)? OpenObject(string bucket, string key)
+    public (StoredObject Object, Stream Body)? OpenObject(string bucket, string key)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var stored = GetObject(bucket, key);
+            var (stored, inlineBody) = FindObject(bucket, key, withInlineBody: true);
             if (stored is null)
             {
                 return null;
+            }
+
+            if (inlineBody is not null)
+            {
+                return (stored, new MemoryStream(inlineBody, writable: false));
             }
 
             try
@@ -509,7 +560,7 @@ internal sealed partial class ObjectStore : IDisposable
         {
             using var connection = Open();
             using var transaction = connection.BeginTransaction();
-            bodyId = FindBodyId(connection, transaction, bucket, key);
+            bodyId = FindBodyFile(connection, transaction, bucket, key);
             if (bodyId is null)
             {
                 return;
@@ -519,7 +570,10 @@ internal sealed partial class ObjectStore : IDisposable
             transaction.Commit();
         }
 
-        DeleteBody(bodyId);
+        if (bodyId.Length > 0)
+        {
+            DeleteBody(bodyId);
+        }
     }
 
     /// <summary>
@@ -705,7 +759,7 @@ internal sealed partial class ObjectStore : IDisposable
             using var transaction = statements.Begin();
             for (var i = 0; i < batch.Count; i++)
             {
-                statuses[i] = Apply(statements, batch[i].Object, batch[i].ForbidOverwrite, replaced);
+                statuses[i] = Apply(statements, batch[i], replaced);
             }
 
             transaction.Commit();
@@ -728,21 +782,22 @@ internal sealed partial class ObjectStore : IDisposable
     /// PUTs of one key in one batch behave as if committed one after another: the last wins, forbid-overwrite sees
     /// the earlier.
     /// </summary>
-    private static PutStatus Apply(CommitStatements statements, StoredObject stored, bool forbidOverwrite, List<string> replaced)
+    private static PutStatus Apply(CommitStatements statements, PendingCommit pending, List<string> replaced)
     {
+        var stored = pending.Object;
         if (!statements.BucketExists(stored.Bucket))
         {
             return PutStatus.NoSuchBucket;
         }
 
-        var previous = statements.FindBodyId(stored.Bucket, stored.Key);
-        if (previous is not null && forbidOverwrite)
+        var previous = statements.FindBodyFile(stored.Bucket, stored.Key);
+        if (previous is not null && pending.ForbidOverwrite)
         {
             return PutStatus.FileAlreadyExists;
         }
 
-        statements.Upsert(stored);
-        if (previous is not null)
+        statements.Upsert(stored, pending.InlineBody);
+        if (previous is { Length: > 0 })
         {
             replaced.Add(previous);
         }
@@ -758,26 +813,28 @@ internal sealed partial class ObjectStore : IDisposable
     {
         private readonly SqliteConnection _connection;
         private readonly SqliteCommand _bucketExists;
-        private readonly SqliteCommand _findBodyId;
+        private readonly SqliteCommand _findBodyFile;
         private readonly SqliteCommand _upsert;
 
         public CommitStatements(SqliteConnection connection)
         {
             _connection = connection;
             _bucketExists = Command("SELECT EXISTS (SELECT 1 FROM buckets WHERE name = $bucket)", "$bucket");
-            _findBodyId = Command("SELECT body_id FROM objects WHERE bucket = $bucket AND key = $key", "$bucket", "$key");
+            _findBodyFile = Command(FindBodyFileSql, "$bucket", "$key");
             _upsert = Command(
                 """
                 INSERT INTO objects (bucket, key, body_id, size, md5, crc64, last_modified, content_type, content_disposition,
-                                     content_encoding, cache_control, expires, metadata)
-                VALUES ($bucket, $key, $body, $size, $md5, $crc64, $modified, $type, $disposition, $encoding, $cache, $expires, $meta)
+                                     content_encoding, cache_control, expires, metadata, body)
+                VALUES ($bucket, $key, $body_id, $size, $md5, $crc64, $modified, $type, $disposition, $encoding, $cache, $expires, $meta, $body)
                 ON CONFLICT (bucket, key) DO UPDATE SET
                     body_id = excluded.body_id, size = excluded.size, md5 = excluded.md5, crc64 = excluded.crc64,
                     last_modified = excluded.last_modified, content_type = excluded.content_type,
                     content_disposition = excluded.content_disposition, content_encoding = excluded.content_encoding,
-                    cache_control = excluded.cache_control, expires = excluded.expires, metadata = excluded.metadata
+                    cache_control = excluded.cache_control, expires = excluded.expires, metadata = excluded.metadata,
+                    body = excluded.body
                 """,
-                "$bucket", "$key", "$body", "$size", "$md5", "$crc64", "$modified", "$type", "$disposition", "$encoding", "$cache", "$expires", "$meta");
+                "$bucket", "$key", "$body_id", "$size", "$md5", "$crc64", "$modified", "$type", "$disposition", "$encoding", "$cache", "$expires",
+                "$meta", "$body");
         }
 
         /// <summary>Begins a transaction that the three statements join.</summary>
@@ -785,7 +842,7 @@ internal sealed partial class ObjectStore : IDisposable
         {
             var transaction = _connection.BeginTransaction();
             _bucketExists.Transaction = transaction;
-            _findBodyId.Transaction = transaction;
+            _findBodyFile.Transaction = transaction;
             _upsert.Transaction = transaction;
             return transaction;
         }
@@ -796,21 +853,22 @@ internal sealed partial class ObjectStore : IDisposable
             return Convert.ToInt64(_bucketExists.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
         }
 
-        public string? FindBodyId(string bucket, string key)
+        /// <inheritdoc cref="FindBodyFileSql"/>
+        public string? FindBodyFile(string bucket, string key)
         {
-            _findBodyId.Parameters[0].Value = bucket;
-            _findBodyId.Parameters[1].Value = key;
-            return _findBodyId.ExecuteScalar() as string;
+            _findBodyFile.Parameters[0].Value = bucket;
+            _findBodyFile.Parameters[1].Value = key;
+            return _findBodyFile.ExecuteScalar() as string;
         }
 
-        public void Upsert(StoredObject stored)
+        public void Upsert(StoredObject stored, byte[]? inlineBody)
         {
             var h = stored.Headers;
             object?[] values =
             [
                 stored.Bucket, stored.Key, stored.BodyId, stored.Size, stored.Md5Hex, stored.Crc64.ToString(CultureInfo.InvariantCulture),
                 stored.LastModified.ToUnixTimeMilliseconds(), h.ContentType, h.ContentDisposition, h.ContentEncoding, h.CacheControl,
-                h.Expires, h.Metadata.Count == 0 ? "{}" : JsonSerializer.Serialize(h.Metadata, Json),
+                h.Expires, h.Metadata.Count == 0 ? "{}" : JsonSerializer.Serialize(h.Metadata, Json), inlineBody,
             ];
             for (var i = 0; i < values.Length; i++)
             {
@@ -823,7 +881,7 @@ internal sealed partial class ObjectStore : IDisposable
         public void Dispose()
         {
             _bucketExists.Dispose();
-            _findBodyId.Dispose();
+            _findBodyFile.Dispose();
             _upsert.Dispose();
             _connection.Dispose();
         }
@@ -842,9 +900,12 @@ internal sealed partial class ObjectStore : IDisposable
     }
 
     /// <summary>A PutObject whose body is durable, waiting for its row to commit.</summary>
-    private sealed class PendingCommit(StoredObject stored, bool forbidOverwrite)
+    private sealed class PendingCommit(StoredObject stored, byte[]? inlineBody, bool forbidOverwrite)
     {
         public StoredObject Object { get; } = stored;
+
+        /// <summary>The body when it is kept in the row; null when it is a file.</summary>
+        public byte[]? InlineBody { get; } = inlineBody;
 
         public bool ForbidOverwrite { get; } = forbidOverwrite;
 
@@ -889,11 +950,19 @@ internal sealed partial class ObjectStore : IDisposable
         return reader.Read() ? ReadBucket(reader) : null;
     }
 
-    private static string? FindBodyId(SqliteConnection connection, SqliteTransaction transaction, string bucket, string key)
+    /// <summary>
+    /// The body file of an object: its id, an empty string when the body is in the row, null when there is no such
+    /// object.
+    /// </summary>
+    private const string FindBodyFileSql =
+        "SELECT CASE WHEN body IS NULL THEN body_id ELSE '' END FROM objects WHERE bucket = $bucket AND key = $key";
+
+    /// <inheritdoc cref="FindBodyFileSql"/>
+    private static string? FindBodyFile(SqliteConnection connection, SqliteTransaction transaction, string bucket, string key)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT body_id FROM objects WHERE bucket = $bucket AND key = $key";
+        command.CommandText = FindBodyFileSql;
         command.Parameters.AddWithValue("$bucket", bucket);
         command.Parameters.AddWithValue("$key", key);
         return command.ExecuteScalar() as string;
@@ -953,10 +1022,19 @@ internal sealed partial class ObjectStore : IDisposable
                 cache_control       TEXT,
                 expires             TEXT,
                 metadata            TEXT NOT NULL,
+                body                BLOB,
                 PRIMARY KEY (bucket, key)
             ) WITHOUT ROWID;
             """;
         command.ExecuteNonQuery();
+
+        // Data folders from before inline bodies: every body there is a file, which a NULL body says.
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('objects') WHERE name = 'body'";
+        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            command.CommandText = "ALTER TABLE objects ADD COLUMN body BLOB";
+            command.ExecuteNonQuery();
+        }
     }
 
     private void RemoveLeftovers()
@@ -974,7 +1052,7 @@ internal sealed partial class ObjectStore : IDisposable
         using (var connection = Open())
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT body_id FROM objects";
+            command.CommandText = "SELECT body_id FROM objects WHERE body IS NULL";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {

@@ -244,7 +244,8 @@ public sealed class ObjectEndpointsTests
     {
         await using var t = await TestServer.StartAsync();
         using var http = t.CreateSigningClient();
-        using var put = await t.PutAsync("examplebucket", "gone.txt", [1]);
+        using var put = await t.PutAsync("examplebucket", "gone.txt", TestServer.RandomBytes(TestServer.FileBodySize));
+        Assert.Single(t.BodyFiles());
 
         using var first = await http.DeleteAsync(new Uri("/examplebucket/gone.txt", UriKind.Relative));
         using var second = await http.DeleteAsync(new Uri("/examplebucket/gone.txt", UriKind.Relative));

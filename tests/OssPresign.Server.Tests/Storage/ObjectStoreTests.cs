@@ -77,7 +77,8 @@ public sealed partial class ObjectStoreTests
     {
         await using var t = await TestServer.StartAsync();
         Assert.Equal(1000, Encoding.UTF8.GetByteCount(new string('中', 333) + "x"));
-        var bodies = OddKeys.Select(k => (Key: k, Body: Encoding.UTF8.GetBytes("body of " + k))).ToList();
+        // Bodies large enough to be files, so that there are file names to check.
+        var bodies = OddKeys.Select(k => (Key: k, Body: (byte[])[.. Encoding.UTF8.GetBytes("body of " + k), .. TestServer.RandomBytes(TestServer.FileBodySize)])).ToList();
 
         foreach (var (key, body) in bodies)
         {
@@ -158,6 +159,89 @@ public sealed partial class ObjectStoreTests
     }
 
     [Fact]
+    public async Task SmallBodies_LiveInTheirRow_AndOverwritesAcrossTheLimitLeaveNoFileBehind()
+    {
+        await using var t = await TestServer.StartAsync();
+        var small = TestServer.RandomBytes(TestServer.FileBodySize - 1);
+        var large = TestServer.RandomBytes(TestServer.FileBodySize);
+
+        using (var put = await t.PutAsync("examplebucket", "k", small))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        Assert.Empty(t.BodyFiles());
+        await t.RestartAsync();
+        using (var get = await t.GetAsync("examplebucket", "k"))
+        {
+            Assert.Equal(small, await get.Content.ReadAsByteArrayAsync());
+        }
+
+        // Small to large: a file appears. Large to small: the replaced file goes.
+        using (var put = await t.PutAsync("examplebucket", "k", large))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        Assert.Single(t.BodyFiles());
+        using (var put = await t.PutAsync("examplebucket", "k", small))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        Assert.Empty(t.BodyFiles());
+        using (var get = await t.GetAsync("examplebucket", "k"))
+        {
+            Assert.Equal(small, await get.Content.ReadAsByteArrayAsync());
+        }
+
+        using var http = t.CreateSigningClient();
+        using (var delete = await http.DeleteAsync(new Uri("/examplebucket/k", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        }
+
+        using var gone = await t.GetAsync("examplebucket", "k");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task DataFolderFromBeforeInlineBodies_IsMigratedAndKeepsItsObjects()
+    {
+        await using var t = await TestServer.StartAsync();
+        var large = TestServer.RandomBytes(TestServer.FileBodySize + 1);
+        using (var put = await t.PutAsync("examplebucket", "old.bin", large))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        await t.RestartAsync(o =>
+        {
+            // The schema as it was: no body column, every body a file.
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(t.DataDirectory, "metadata.db")};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE objects DROP COLUMN body";
+            command.ExecuteNonQuery();
+            return o;
+        });
+
+        using (var get = await t.GetAsync("examplebucket", "old.bin"))
+        {
+            Assert.Equal(large, await get.Content.ReadAsByteArrayAsync());
+        }
+
+        using (var put = await t.PutAsync("examplebucket", "new.txt", [1, 2, 3]))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        using var getNew = await t.GetAsync("examplebucket", "new.txt");
+        Assert.Equal(new byte[] { 1, 2, 3 }, await getNew.Content.ReadAsByteArrayAsync());
+        Assert.Single(t.BodyFiles());
+    }
+
+    [Fact]
     public async Task Start_RemovesTempFilesAndOrphanBodies_AndKeepsCommittedObjects()
     {
         await using var t = await TestServer.StartAsync();
@@ -187,12 +271,12 @@ public sealed partial class ObjectStoreTests
     public async Task Start_HidesAnObjectWhoseBodyWasLost()
     {
         await using var t = await TestServer.StartAsync();
-        using (var put = await t.PutAsync("examplebucket", "lost.txt", [1]))
+        using (var put = await t.PutAsync("examplebucket", "lost.txt", TestServer.RandomBytes(TestServer.FileBodySize)))
         {
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         }
 
-        var body = Assert.Single(Directory.GetFiles(Path.Combine(t.DataDirectory, "objects"), "*", SearchOption.AllDirectories));
+        var body = Assert.Single(t.BodyFiles());
         await t.RestartAsync(o =>
         {
             // Simulate a power cut that lost the rename of the body into objects/.
@@ -208,12 +292,12 @@ public sealed partial class ObjectStoreTests
     public async Task BodyDeletedBehindTheServersBack_IsAnInternalErrorInOssXml()
     {
         await using var t = await TestServer.StartAsync();
-        using (var put = await t.PutAsync("examplebucket", "vanished.txt", [1]))
+        using (var put = await t.PutAsync("examplebucket", "vanished.txt", TestServer.RandomBytes(TestServer.FileBodySize)))
         {
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         }
 
-        File.Delete(Assert.Single(Directory.GetFiles(Path.Combine(t.DataDirectory, "objects"), "*", SearchOption.AllDirectories)));
+        File.Delete(Assert.Single(t.BodyFiles()));
         using var get = await t.GetAsync("examplebucket", "vanished.txt");
 
         Assert.Equal(HttpStatusCode.InternalServerError, get.StatusCode);
