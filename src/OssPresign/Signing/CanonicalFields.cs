@@ -24,7 +24,7 @@ internal readonly ref struct CanonicalFields(
         try
         {
             Write(ref builder);
-            ReusedHashes.Sha256Hex(builder.Written, destination);
+            SigningHashes.Sha256Hex(builder.Written, destination);
         }
         finally
         {

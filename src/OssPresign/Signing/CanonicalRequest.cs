@@ -281,8 +281,7 @@ public sealed class CanonicalRequest
         return name.ToLowerInvariant();
     }
 
-    private static void SortByName(Span<KeyValuePair<string, string>> pairs) =>
-        pairs.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+    private static void SortByName(Span<KeyValuePair<string, string>> pairs) => pairs.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
 
     private static bool Contains(IReadOnlyList<string> list, string value)
     {

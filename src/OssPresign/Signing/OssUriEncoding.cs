@@ -146,7 +146,6 @@ public static class OssUriEncoding
 
     private static void Append(ref PooledCharBuilder builder, string value, SearchValues<char> keep)
     {
-        Span<byte> utf8 = stackalloc byte[256];
         var remaining = value.AsSpan();
         while (!remaining.IsEmpty)
         {
@@ -159,32 +158,49 @@ public static class OssUriEncoding
 
             builder.Append(remaining[..plain]);
             remaining = remaining[plain..];
-
-            // Encode the run of characters that need it, as UTF-8 bytes (a surrogate pair is one code point).
-            var run = remaining.IndexOfAny(keep);
-            var toEncode = run < 0 ? remaining : remaining[..run];
-            while (!toEncode.IsEmpty)
+            if (char.IsAscii(remaining[0]))
             {
-                var chunk = toEncode.Length > 64 ? 64 : toEncode.Length;
-                if (chunk < toEncode.Length && char.IsHighSurrogate(toEncode[chunk - 1]))
-                {
-                    chunk--;
-                }
-
-                var count = Encoding.UTF8.GetBytes(toEncode[..chunk], utf8);
-                var hex = builder.AppendSpan(count * 3);
-                for (var b = 0; b < count; b++)
-                {
-                    hex[b * 3] = '%';
-                    hex[(b * 3) + 1] = UpperHex[utf8[b] >> 4];
-                    hex[(b * 3) + 2] = UpperHex[utf8[b] & 0xF];
-                }
-
-                toEncode = toEncode[chunk..];
+                // The usual case ('/' in a credential, ' ' or '=' in a value): one byte, no transcoding.
+                AppendEscaped(ref builder, (byte)remaining[0]);
+                remaining = remaining[1..];
+                continue;
             }
 
+            // A run of non-ASCII characters, as UTF-8 bytes (a surrogate pair is one code point).
+            var run = remaining.IndexOfAnyInRange('\0', '\x7F');
+            var toEncode = run < 0 ? remaining : remaining[..run];
+            AppendEscapedUtf8(ref builder, toEncode);
             remaining = run < 0 ? [] : remaining[run..];
         }
+    }
+
+    private static void AppendEscapedUtf8(ref PooledCharBuilder builder, ReadOnlySpan<char> toEncode)
+    {
+        Span<byte> utf8 = stackalloc byte[256];
+        while (!toEncode.IsEmpty)
+        {
+            var chunk = toEncode.Length > 64 ? 64 : toEncode.Length;
+            if (chunk < toEncode.Length && char.IsHighSurrogate(toEncode[chunk - 1]))
+            {
+                chunk--;
+            }
+
+            var count = Encoding.UTF8.GetBytes(toEncode[..chunk], utf8);
+            foreach (var b in utf8[..count])
+            {
+                AppendEscaped(ref builder, b);
+            }
+
+            toEncode = toEncode[chunk..];
+        }
+    }
+
+    private static void AppendEscaped(ref PooledCharBuilder builder, byte value)
+    {
+        var hex = builder.AppendSpan(3);
+        hex[0] = '%';
+        hex[1] = UpperHex[value >> 4];
+        hex[2] = UpperHex[value & 0xF];
     }
 
     private const string UpperHex = "0123456789ABCDEF";

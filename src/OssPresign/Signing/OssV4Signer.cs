@@ -11,7 +11,7 @@ namespace OssPresign.Signing;
 public static class OssV4Signer
 {
     private const int MaxCachedKeys = 1024;
-    private static readonly ConcurrentDictionary<(string Secret, string Date, string Region, string Product), byte[]> SigningKeys = new();
+    private static readonly ConcurrentDictionary<(string Secret, string Date, string Region, string Product), SigningKey> SigningKeys = new();
 
     /// <summary>
     /// The string to sign: algorithm, datetime, scope and the hex SHA-256 of the canonical request, joined by LF.
@@ -71,7 +71,7 @@ public static class OssV4Signer
         try
         {
             WriteStringToSign(ref builder, request, signingTime, credential);
-            ReusedHashes.HmacSha256Hex(key, builder.Written, destination);
+            SigningHashes.HmacSha256Hex(key, builder.Written, destination);
         }
         finally
         {
@@ -112,7 +112,7 @@ public static class OssV4Signer
             System.Runtime.InteropServices.MemoryMarshal.AsBytes(provided.AsSpan()));
     }
 
-    private static byte[] GetSigningKey(string secret, string date, string region, string product)
+    private static SigningKey GetSigningKey(string secret, string date, string region, string product)
     {
         var cacheKey = (secret, date, region, product);
         if (SigningKeys.TryGetValue(cacheKey, out var key))
@@ -126,7 +126,7 @@ public static class OssV4Signer
             SigningKeys.Clear();
         }
 
-        return SigningKeys.GetOrAdd(cacheKey, static k => DeriveSigningKey(k.Secret, k.Date, k.Region, k.Product));
+        return SigningKeys.GetOrAdd(cacheKey, static k => new SigningKey(DeriveSigningKey(k.Secret, k.Date, k.Region, k.Product)));
     }
 
     private static void WriteStringToSign(
