@@ -8,6 +8,7 @@ namespace OssPresign.Benchmarks;
 /// Goal (issue 2): presign under 2 µs and 1 KiB allocated; verification under 3 µs.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class PresignBenchmarks
 {
     private static readonly DateTimeOffset SigningTime = DateTimeOffset.FromUnixTimeSeconds(1702781677);

@@ -13,6 +13,9 @@ public static class OssV4Signer
     private const int MaxCachedKeys = 1024;
     private static readonly ConcurrentDictionary<(string Secret, string Date, string Region, string Product), SigningKey> SigningKeys = new();
 
+    // Immutable and swapped whole, so a reader on another thread sees a consistent entry.
+    private static LastSigningKey? s_lastKey;
+
     /// <summary>
     /// The string to sign: algorithm, datetime, scope and the hex SHA-256 of the canonical request, joined by LF.
     /// </summary>
@@ -114,19 +117,34 @@ public static class OssV4Signer
 
     private static SigningKey GetSigningKey(string secret, string date, string region, string product)
     {
+        // Most calls sign with the key of the call before: comparing four short strings costs less than hashing them.
+        var last = s_lastKey;
+        if (last is not null && last.Matches(secret, date, region, product))
+        {
+            return last.Key;
+        }
+
         var cacheKey = (secret, date, region, product);
-        if (SigningKeys.TryGetValue(cacheKey, out var key))
+        if (!SigningKeys.TryGetValue(cacheKey, out var key))
         {
-            return key;
+            if (SigningKeys.Count >= MaxCachedKeys)
+            {
+                // Keys change daily; a full cache is mostly yesterday's, so dropping it all is cheap and bounded.
+                SigningKeys.Clear();
+            }
+
+            key = SigningKeys.GetOrAdd(cacheKey, static k => new SigningKey(DeriveSigningKey(k.Secret, k.Date, k.Region, k.Product)));
         }
 
-        if (SigningKeys.Count >= MaxCachedKeys)
-        {
-            // Keys change daily; a full cache is mostly yesterday's, so dropping it all is cheap and bounded.
-            SigningKeys.Clear();
-        }
+        s_lastKey = new LastSigningKey(secret, date, region, product, key);
+        return key;
+    }
 
-        return SigningKeys.GetOrAdd(cacheKey, static k => new SigningKey(DeriveSigningKey(k.Secret, k.Date, k.Region, k.Product)));
+    private sealed record LastSigningKey(string Secret, string Date, string Region, string Product, SigningKey Key)
+    {
+        public bool Matches(string secret, string date, string region, string product) =>
+            string.Equals(Secret, secret, StringComparison.Ordinal) && string.Equals(Date, date, StringComparison.Ordinal)
+            && string.Equals(Region, region, StringComparison.Ordinal) && string.Equals(Product, product, StringComparison.Ordinal);
     }
 
     private static void WriteStringToSign(
