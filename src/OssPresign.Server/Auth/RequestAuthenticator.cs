@@ -40,11 +40,10 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
             return false;
         }
 
-        var repeated = target.Query.Where(p => PresignedQuery.IsAuthParameter(p.Key)).GroupBy(p => p.Key).FirstOrDefault(g => g.Count() > 1);
-        if (repeated is not null)
+        if (FindRepeatedAuthParameter(target.Query) is { } repeated)
         {
             // Which copy OSS would read is UNCERTAIN (OSS-V4.md §1.6 rule 4); refusing is the strict reading.
-            error = OssError.InvalidArgument($"The query parameter '{repeated.Key}' appears more than once.", ServerEc.InvalidArgument, repeated.Key);
+            error = OssError.InvalidArgument($"The query parameter '{repeated}' appears more than once.", ServerEc.InvalidArgument, repeated);
             return false;
         }
 
@@ -283,7 +282,11 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
         }
 
         var parameters = target.Query.Where(p => p.Key != PresignedQuery.SignatureParameter);
-        var headers = request.Headers.Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()));
+
+        // Only the headers that are signed become strings; the canonical request would drop the others anyway.
+        var headers = request.Headers
+            .Where(h => CanonicalRequest.IsSignedByDefault(h.Key) || ContainsIgnoreCase(additionalHeaders, h.Key))
+            .Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()));
         var canonical = new CanonicalRequest(request.Method, target.Bucket, target.Key, parameters, headers, additionalHeaders, hashedPayload);
         var expected = OssV4Signer.ComputeSignature(canonical, signingTime, credential, entry.Key.AccessKeySecret);
         if (OssV4Signer.SignaturesEqual(expected, providedSignature))
@@ -310,6 +313,41 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
     private bool Refuse(OssError error)
     {
         LogRefused(error.Code, error.Ec, error.Message);
+        return false;
+    }
+
+    /// <summary>The first auth parameter that the query carries more than once, or null. A loop: this runs per request.</summary>
+    private static string? FindRepeatedAuthParameter(IReadOnlyList<KeyValuePair<string, string>> query)
+    {
+        for (var i = 0; i < query.Count; i++)
+        {
+            if (!PresignedQuery.IsAuthParameter(query[i].Key))
+            {
+                continue;
+            }
+
+            for (var j = i + 1; j < query.Count; j++)
+            {
+                if (string.Equals(query[i].Key, query[j].Key, StringComparison.Ordinal))
+                {
+                    return query[i].Key;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool ContainsIgnoreCase(IReadOnlyList<string> names, string name)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
         return false;
     }
 

@@ -20,8 +20,9 @@ namespace OssPresign.Server.Storage;
 /// when complete; a crash before the commit leaves a temp file or an unreferenced body, and both are deleted on the
 /// next start. A body shorter than the first read (<see cref="FirstChunkSize"/>) is written into its row by the same
 /// commit, which makes it durable with the row: one WAL fsync per commit batch instead of a file create, an fsync
-/// and a rename per object, which is what capped small PUTs (docs/benchmarks.md). Commits are serialized, so concurrent PUTs of one key leave exactly one whole winner (the last to
-/// commit) and its loser's body is deleted. No key ever becomes part of a path.
+/// and a rename per object, which is what capped small PUTs (docs/benchmarks.md). Commits are serialized, so
+/// concurrent PUTs of one key leave exactly one whole winner (the last to commit) and its loser's body is deleted.
+/// No key ever becomes part of a path.
 /// <para>
 /// Object commits are grouped: one committer thread takes every PutObject waiting to commit and writes them in one
 /// transaction, so concurrent uploads share one WAL fsync instead of queueing for one each behind a lock (that lock

@@ -93,9 +93,10 @@ public sealed class ConcurrentOverwriteTests(ITestOutputHelper output)
             Assert.Null(Check(key, body, response, acknowledged));
         }
 
-        // The store deletes an overwritten body just after acknowledging the PUT that replaced it.
+        // The store deletes an overwritten body just after acknowledging the PUT that replaced it: the body files are
+        // then exactly those of the final versions kept as files (64 KiB or more; smaller ones live in their row).
         await server.Folder.AssertNoOrphansEventuallyAsync();
-        Assert.Equal(Keys, server.Folder.BodyFiles().Count);
+        Assert.InRange(server.Folder.BodyFiles().Count, 0, Keys);
     }
 
     /// <summary>A self-describing body: a version id, the SHA-256 of the rest, then random bytes.</summary>
