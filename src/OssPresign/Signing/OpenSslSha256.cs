@@ -147,13 +147,19 @@ internal static partial class OpenSslSha256
         }
     }
 
+    // SuppressGCTransition: these calls neither block, nor call back, nor take locks, and run for well under a
+    // microsecond on what is signed (a canonical request of a few hundred bytes); a presign makes seven of them, and
+    // the transitions were ~0.2 µs of its ~2 µs.
     [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
     private static partial int SHA256_Init(ref Context context);
 
     [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
     private static partial int SHA256_Update(ref Context context, ReadOnlySpan<byte> data, nuint length);
 
     [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
     private static partial int SHA256_Final(Span<byte> digest, ref Context context);
 
     /// <summary>The two states of an HMAC key; copied, never shared mutably, so one key serves every thread.</summary>
