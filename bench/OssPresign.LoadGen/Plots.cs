@@ -45,7 +45,7 @@ internal static class Plots
         plot.Axes.Margins(bottom: 0);
         plot.Title($"{title}: median (bar) and each run (dot)");
         plot.YLabel(unit);
-        plot.SavePng(path, 640, 420);
+        plot.SavePng(path, 800, 450);
     }
 
     private static void LatencyPlot(Results runs, IReadOnlyList<string> servers, string path)
@@ -78,7 +78,7 @@ internal static class Plots
         plot.Axes.Margins(bottom: 0);
         plot.Title("4 KiB PUT latency percentiles (wrk, 64 connections)");
         plot.YLabel("ms");
-        plot.SavePng(path, 640, 420);
+        plot.SavePng(path, 800, 450);
     }
 
     private static Color Palette(int index) => new ScottPlot.Palettes.Category10().GetColor(index);
