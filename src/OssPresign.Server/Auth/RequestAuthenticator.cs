@@ -288,8 +288,7 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
             .Where(h => CanonicalRequest.IsSignedByDefault(h.Key) || ContainsIgnoreCase(additionalHeaders, h.Key))
             .Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()));
         var canonical = new CanonicalRequest(request.Method, target.Bucket, target.Key, parameters, headers, additionalHeaders, hashedPayload);
-        var expected = OssV4Signer.ComputeSignature(canonical, signingTime, credential, entry.Key.AccessKeySecret);
-        if (OssV4Signer.SignaturesEqual(expected, providedSignature))
+        if (OssV4Signer.IsSignatureValid(canonical, signingTime, credential, entry.Key.AccessKeySecret, providedSignature))
         {
             error = null;
             return true;

@@ -63,6 +63,12 @@ public sealed record CredentialScope(string AccessKeyId, string Date, string Reg
             return false;
         }
 
+        if (s_lastParsed is { } last && string.Equals(last._value, value, StringComparison.Ordinal))
+        {
+            scope = last;
+            return true;
+        }
+
         // One more slot than parts, so that a sixth part shows up as a sixth range.
         Span<Range> parts = stackalloc Range[6];
         var text = value.AsSpan();
@@ -80,6 +86,13 @@ public sealed record CredentialScope(string AccessKeyId, string Date, string Reg
         }
 
         scope = new CredentialScope(value[parts[0]], value[parts[1]], value[parts[2]], value[parts[3]], value);
+        s_lastParsed = scope;
         return true;
     }
+
+    /// <summary>
+    /// The scope parsed last: a verifier sees the same credential string on request after request (it changes once a
+    /// day per key), and reusing the parse saves five strings per request. Immutable, so sharing it is safe.
+    /// </summary>
+    private static CredentialScope? s_lastParsed;
 }

@@ -100,6 +100,28 @@ public static class OssV4Signer
         return HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(OssV4.ScopeTerminator));
     }
 
+    /// <summary>
+    /// Whether <paramref name="providedSignature"/> is the signature of the request: computes it into a stack buffer and
+    /// compares in constant time, allocating nothing (the verifier's path; <see cref="ComputeSignature"/> returns a
+    /// string).
+    /// </summary>
+    /// <param name="request">The canonical request rebuilt from what was received.</param>
+    /// <param name="signingTime">The signing time (<c>x-oss-date</c>).</param>
+    /// <param name="credential">The credential whose scope is signed and whose date, region and product derive the key.</param>
+    /// <param name="accessKeySecret">The access key secret.</param>
+    /// <param name="providedSignature">The signature the request carried.</param>
+    /// <returns>True when they match.</returns>
+    public static bool IsSignatureValid(
+        CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret, string providedSignature)
+    {
+        ArgumentNullException.ThrowIfNull(providedSignature);
+        Span<char> expected = stackalloc char[SignatureLength];
+        WriteSignature(request, signingTime, credential, accessKeySecret, expected);
+        return CryptographicOperations.FixedTimeEquals(
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(expected),
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(providedSignature.AsSpan()));
+    }
+
     /// <summary>Compares two signatures in constant time.</summary>
     /// <param name="expected">The signature the verifier computed.</param>
     /// <param name="provided">The signature the request carried.</param>

@@ -21,6 +21,22 @@ public sealed class CredentialScopeTests
     }
 
     [Fact]
+    public void TryParse_AlternatingCredentials_EachGetsItsOwnScope()
+    {
+        // The parser reuses the scope it parsed last; alternating strings must never get each other's.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(CredentialScope.TryParse("AK1/20231217/cn-hangzhou/oss/aliyun_v4_request", out var first));
+            Assert.True(CredentialScope.TryParse("AK2/20231218/cn-beijing/oss/aliyun_v4_request", out var second));
+            Assert.Equal(new CredentialScope("AK1", "20231217", "cn-hangzhou", "oss"), first);
+            Assert.Equal(new CredentialScope("AK2", "20231218", "cn-beijing", "oss"), second);
+            Assert.Equal("AK2/20231218/cn-beijing/oss/aliyun_v4_request", second!.ToString());
+        }
+
+        Assert.False(CredentialScope.TryParse("AK2/20231218/cn-beijing/oss/aliyun_v4_request/", out _));
+    }
+
+    [Fact]
     public void With_ChangesTheWireForm()
     {
         Assert.True(CredentialScope.TryParse(Wire, out var parsed));

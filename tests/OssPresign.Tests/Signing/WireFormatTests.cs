@@ -118,6 +118,22 @@ public sealed class WireFormatTests
     }
 
     [Fact]
+    public void IsSignatureValid_AcceptsExactlyTheComputedSignature()
+    {
+        var request = new CanonicalRequest("PUT", "b", "k", [], [new("Content-Type", "text/plain")], []);
+        var time = DateTimeOffset.FromUnixTimeSeconds(1702781677);
+        var signature = OssV4Signer.ComputeSignature(request, time, Credential, "sk");
+
+        Assert.True(OssV4Signer.IsSignatureValid(request, time, Credential, "sk", signature));
+        Assert.False(OssV4Signer.IsSignatureValid(request, time, Credential, "other", signature));
+        Assert.False(OssV4Signer.IsSignatureValid(request, time.AddSeconds(1), Credential, "sk", signature));
+        Assert.False(OssV4Signer.IsSignatureValid(request, time, Credential, "sk", signature.ToUpperInvariant()));
+        Assert.False(OssV4Signer.IsSignatureValid(request, time, Credential, "sk", signature[..63]));
+        Assert.False(OssV4Signer.IsSignatureValid(request, time, Credential, "sk", signature + "0"));
+        Assert.False(OssV4Signer.IsSignatureValid(request, time, Credential, "sk", ""));
+    }
+
+    [Fact]
     public void SignaturesEqual_ComparesWholeStrings()
     {
         Assert.True(OssV4Signer.SignaturesEqual("abc", "abc"));
