@@ -45,7 +45,7 @@ internal static class UploadHints
         for (var i = 0; i < sent.Count; i++)
         {
             var name = sent[i].Key;
-            if (!CanonicalRequest.IsSignedByDefault(name) && !url.Query.AdditionalHeaders.Contains(name.ToLowerInvariant()))
+            if (!CanonicalRequest.IsSigned(name, url.Query.AdditionalHeaders))
             {
                 continue;
             }

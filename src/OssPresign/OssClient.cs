@@ -153,7 +153,7 @@ public sealed class OssClient
         {
             foreach (var (name, value) in headers)
             {
-                if (!CanonicalRequest.IsSignedByDefault(name) && !(additional.Count > 0 && additional.Contains(name.ToLowerInvariant())))
+                if (!CanonicalRequest.IsSigned(name, additional))
                 {
                     continue;
                 }

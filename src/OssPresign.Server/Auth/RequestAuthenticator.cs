@@ -285,7 +285,7 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
 
         // Only the headers that are signed become strings; the canonical request would drop the others anyway.
         var headers = request.Headers
-            .Where(h => CanonicalRequest.IsSignedByDefault(h.Key) || ContainsIgnoreCase(additionalHeaders, h.Key))
+            .Where(h => CanonicalRequest.IsSigned(h.Key, additionalHeaders))
             .Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()));
         var canonical = new CanonicalRequest(request.Method, target.Bucket, target.Key, parameters, headers, additionalHeaders, hashedPayload);
         if (OssV4Signer.IsSignatureValid(canonical, signingTime, credential, entry.Key.AccessKeySecret, providedSignature))
@@ -335,19 +335,6 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
         }
 
         return null;
-    }
-
-    private static bool ContainsIgnoreCase(IReadOnlyList<string> names, string name)
-    {
-        for (var i = 0; i < names.Count; i++)
-        {
-            if (string.Equals(names[i], name, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refused: {Code} ({Ec}) {Reason}")]

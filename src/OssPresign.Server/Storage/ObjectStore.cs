@@ -500,12 +500,15 @@ internal sealed partial class ObjectStore : IDisposable
     /// <summary>Finds an object's metadata.</summary>
     public StoredObject? GetObject(string bucket, string key) => FindObject(bucket, key, withInlineBody: false).Object;
 
+    private const string FindObjectSql = $"SELECT {ObjectColumns} FROM objects WHERE bucket = $bucket AND key = $key";
+    private const string FindObjectWithBodySql = $"SELECT {ObjectColumns}, body FROM objects WHERE bucket = $bucket AND key = $key";
+
     /// <summary>An object's metadata and, when asked and its body is kept in the row, the body (under 64 KiB).</summary>
     private (StoredObject? Object, byte[]? InlineBody) FindObject(string bucket, string key, bool withInlineBody)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {ObjectColumns}{(withInlineBody ? ", body" : "")} FROM objects WHERE bucket = $bucket AND key = $key";
+        command.CommandText = withInlineBody ? FindObjectWithBodySql : FindObjectSql;
         command.Parameters.AddWithValue("$bucket", bucket);
         command.Parameters.AddWithValue("$key", key);
         using var reader = command.ExecuteReader();

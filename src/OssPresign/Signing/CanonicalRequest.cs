@@ -104,6 +104,40 @@ public sealed class CanonicalRequest
     }
 
     /// <summary>
+    /// Whether a header is signed (§1.7): in the default set, or named in the additional-header list, compared as the
+    /// canonical request compares them (the name lower-cased, then ordinally), without allocating for ASCII names.
+    /// </summary>
+    /// <param name="name">The header name, in any case.</param>
+    /// <param name="additionalHeaders">The additional-header list (resolved, lower-case).</param>
+    /// <returns>True when the canonical request signs a header of this name.</returns>
+    public static bool IsSigned(string name, IReadOnlyList<string> additionalHeaders)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(additionalHeaders);
+        if (!Ascii.IsValid(name))
+        {
+            return ToLowerIfSigned(name, additionalHeaders) is not null;
+        }
+
+        if (IsSignedByDefault(name))
+        {
+            return true;
+        }
+
+        // For an ASCII name, "lower-cased equals the entry" is "equals a lower-case entry ignoring ASCII case".
+        for (var i = 0; i < additionalHeaders.Count; i++)
+        {
+            var entry = additionalHeaders[i];
+            if (!entry.AsSpan().ContainsAnyInRange('A', 'Z') && Ascii.EqualsIgnoreCase(name, entry))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Resolves a configured additional-header list for signing (§1.8): lower-case, drop the default signed set,
     /// drop the names the request does not carry, de-duplicate, sort ordinally.
     /// </summary>

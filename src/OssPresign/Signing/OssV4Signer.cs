@@ -117,9 +117,7 @@ public static class OssV4Signer
         ArgumentNullException.ThrowIfNull(providedSignature);
         Span<char> expected = stackalloc char[SignatureLength];
         WriteSignature(request, signingTime, credential, accessKeySecret, expected);
-        return CryptographicOperations.FixedTimeEquals(
-            System.Runtime.InteropServices.MemoryMarshal.AsBytes(expected),
-            System.Runtime.InteropServices.MemoryMarshal.AsBytes(providedSignature.AsSpan()));
+        return FixedTimeEquals(expected, providedSignature);
     }
 
     /// <summary>Compares two signatures in constant time.</summary>
@@ -131,11 +129,16 @@ public static class OssV4Signer
         ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(provided);
 
-        // Constant time, so that response timing does not reveal how many leading characters of a forgery are right.
-        return CryptographicOperations.FixedTimeEquals(
-            System.Runtime.InteropServices.MemoryMarshal.AsBytes(expected.AsSpan()),
-            System.Runtime.InteropServices.MemoryMarshal.AsBytes(provided.AsSpan()));
+        return FixedTimeEquals(expected, provided);
     }
+
+    /// <summary>
+    /// Constant time, so that response timing does not reveal how many leading characters of a forgery are right.
+    /// </summary>
+    private static bool FixedTimeEquals(ReadOnlySpan<char> expected, ReadOnlySpan<char> provided) =>
+        CryptographicOperations.FixedTimeEquals(
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(expected),
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(provided));
 
     private static SigningKey GetSigningKey(string secret, string date, string region, string product)
     {

@@ -133,6 +133,26 @@ public sealed class WireFormatTests
         Assert.False(OssV4Signer.IsSignatureValid(request, time, Credential, "sk", ""));
     }
 
+    [Theory]
+    [InlineData("Content-Type", true)]
+    [InlineData("CONTENT-MD5", true)]
+    [InlineData("X-Oss-Meta-A", true)]
+    [InlineData("Host", true)]
+    [InlineData("x-custom", true)]
+    [InlineData("X-Custom", true)]
+    [InlineData("X-Upper", false)]
+    [InlineData("User-Agent", false)]
+    [InlineData("Hôst", false)]
+    public void IsSigned_AgreesWithTheHeadersTheCanonicalRequestSigns(string name, bool isSigned)
+    {
+        // "X-Upper" is listed in upper case, which no lower-cased name equals: not signed, as in the canonical request.
+        IReadOnlyList<string> additional = ["host", "x-custom", "X-Upper"];
+        var request = new CanonicalRequest("PUT", "b", "k", [], [new(name, "v")], additional);
+
+        Assert.Equal(isSigned, CanonicalRequest.IsSigned(name, additional));
+        Assert.Equal(isSigned, request.SignedHeaders.Count == 1);
+    }
+
     [Fact]
     public void SignaturesEqual_ComparesWholeStrings()
     {
