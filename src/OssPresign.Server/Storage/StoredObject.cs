@@ -18,7 +18,7 @@ internal sealed record ObjectHeaders(
 /// <summary>A committed object: where its body is and what it is.</summary>
 /// <param name="Bucket">The bucket.</param>
 /// <param name="Key">The key.</param>
-/// <param name="BodyId">The generated name of the body file; never derived from the key.</param>
+/// <param name="BodyId">The generated name of the body file, or the generated id of a body kept in the row; never derived from the key.</param>
 /// <param name="Size">The size in bytes.</param>
 /// <param name="Md5Hex">The MD5 of the body, upper-case hex: the ETag without quotes.</param>
 /// <param name="Crc64">The CRC-64/XZ of the body (<c>x-oss-hash-crc64ecma</c>).</param>
