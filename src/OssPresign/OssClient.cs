@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using OssPresign.Endpoints;
 using OssPresign.Signing;
 
@@ -78,8 +79,7 @@ public sealed class OssClient
     private PresignResult Presign(OssObjectRequest request, OssCredentials? credentials, DateTimeOffset now, DateTimeOffset expiration)
     {
         var parts = default(RequestParts);
-        var canonicalParameters = default(PooledPairList);
-        var canonicalHeaders = default(PooledPairList);
+        var signedHeaders = default(PooledPairList);
         try
         {
             request.Contribute(ref parts);
@@ -87,7 +87,7 @@ public sealed class OssClient
             if (credentials is null)
             {
                 // Anonymous: an unsigned URL for a public bucket; nothing is signed, so nothing is required.
-                var unsignedUrl = BuildUrl(request.Bucket, request.Key, parts.Parameters.Items, []);
+                var unsignedUrl = BuildUnsignedUrl(request.Bucket, request.Key, parts.Parameters.Items);
                 return new PresignResult(request.Method, unsignedUrl, expiration, SignedHeaderDictionary.Empty);
             }
 
@@ -96,29 +96,86 @@ public sealed class OssClient
             PresignedQuery.AddParameters(
                 ref parts.Parameters, additional.Count > 0 ? string.Join(';', additional) : null, credential, OssV4.FormatDateTime(now),
                 ((long)(expiration - now).TotalSeconds).ToString(CultureInfo.InvariantCulture), credentials.SecurityToken, signature: null);
-
-            // The canonical request sorts a copy: the URL keeps the parameters in the order they were added.
-            foreach (var (name, value) in parts.Parameters.Items)
-            {
-                canonicalParameters.Add(name, value);
-            }
-
-            CanonicalRequest.EncodeAndSortParameters(canonicalParameters.Items);
-            CanonicalRequest.SelectSignedHeaders(parts.Headers.Items, additional, ref canonicalHeaders);
-            var canonical = new CanonicalFields(
-                request.Method, request.Bucket, request.Key, canonicalParameters.Items, canonicalHeaders.Items, additional, OssV4.UnsignedPayload);
-            Span<char> signature = stackalloc char[OssV4Signer.SignatureLength];
-            OssV4Signer.WriteSignature(canonical, now, credential, credentials.AccessKeySecret, signature);
-            var url = BuildUrl(request.Bucket, request.Key, parts.Parameters.Items, signature);
+            CanonicalRequest.SelectSignedHeaders(parts.Headers.Items, additional, ref signedHeaders);
+            var url = SignAndBuildUrl(request, parts.Parameters.Items, signedHeaders.Items, additional, now, credential, credentials.AccessKeySecret);
             return new PresignResult(request.Method, url, expiration, SelectResultHeaders(parts.Headers.Items, additional));
         }
         finally
         {
             parts.Dispose();
-            canonicalParameters.Dispose();
-            canonicalHeaders.Dispose();
+            signedHeaders.Dispose();
         }
     }
+
+    /// <summary>
+    /// Writes the canonical request, signs it, and builds the URL from its pieces: the canonical query holds every
+    /// parameter already encoded, so the URL copies each pair from it instead of encoding the query a second time.
+    /// </summary>
+    /// <remarks>
+    /// The URL keeps the parameters in the order they were added (the operation's, the caller's, then the auth block),
+    /// with the signature just before <c>x-oss-signature-version</c>, which gives the auth block Go's order (sorted by
+    /// name) as OSS-V4.md §6.3 shows. The canonical query sorts them (§1.6).
+    /// </remarks>
+    [SkipLocalsInit]
+    private string SignAndBuildUrl(
+        OssObjectRequest request, Span<KeyValuePair<string, string>> parameters, ReadOnlySpan<KeyValuePair<string, string>> signedHeaders,
+        IReadOnlyList<string> additional, DateTimeOffset now, CredentialScope credential, string accessKeySecret)
+    {
+        const int StackPairs = 32;
+        var sortedOrder = (parameters.Length <= StackPairs ? stackalloc int[StackPairs] : new int[parameters.Length])[..parameters.Length];
+        var pairsInCanonical = (parameters.Length <= StackPairs ? stackalloc Range[StackPairs] : new Range[parameters.Length])[..parameters.Length];
+        CanonicalRequest.EncodeNamesAndSortOrder(parameters, sortedOrder);
+
+        var canonical = new PooledCharBuilder(stackalloc char[OssV4Signer.CanonicalRequestStackChars]);
+        var url = new PooledCharBuilder(stackalloc char[UrlStackChars]);
+        try
+        {
+            var keyStart = CanonicalFields.WriteMethodAndUri(ref canonical, request.Method, request.Bucket, request.Key);
+            var keyRange = new Range(keyStart, canonical.Length - 1);
+            for (var i = 0; i < sortedOrder.Length; i++)
+            {
+                if (i > 0)
+                {
+                    canonical.Append('&');
+                }
+
+                var index = sortedOrder[i];
+                var pairStart = canonical.Length;
+                CanonicalFields.AppendParameter(ref canonical, parameters[index].Key, parameters[index].Value);
+                pairsInCanonical[index] = new Range(pairStart, canonical.Length);
+            }
+
+            CanonicalFields.WriteAfterQuery(ref canonical, signedHeaders, additional, OssV4.UnsignedPayload);
+            Span<char> signature = stackalloc char[OssV4Signer.SignatureLength];
+            OssV4Signer.WriteSignature(canonical.Written, now, credential, accessKeySecret, signature);
+
+            var written = canonical.Written;
+            Endpoint.AppendObjectUrlPrefix(ref url, request.Bucket);
+            url.Append(written[keyRange]);
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                if (string.Equals(parameters[i].Key, PresignedQuery.SignatureVersionParameter, StringComparison.Ordinal))
+                {
+                    url.Append('&');
+                    url.Append(PresignedQuery.SignatureParameter);
+                    url.Append('=');
+                    url.Append(signature);
+                }
+
+                url.Append(i == 0 ? '?' : '&');
+                url.Append(written[pairsInCanonical[i]]);
+            }
+
+            return url.ToString();
+        }
+        finally
+        {
+            canonical.Dispose();
+            url.Dispose();
+        }
+    }
+
+    private const int UrlStackChars = 1024;
 
     private IReadOnlyList<string> ResolveAdditionalHeaders(ReadOnlySpan<KeyValuePair<string, string>> headers)
     {
@@ -219,11 +276,8 @@ public sealed class OssClient
         return expiration;
     }
 
-    /// <summary>
-    /// Writes the URL in one pass: the parameters in order, and the signature just before
-    /// <c>x-oss-signature-version</c>, which gives the auth block Go's order (sorted by name) as OSS-V4.md §6.3 shows.
-    /// </summary>
-    private string BuildUrl(string bucket, string key, ReadOnlySpan<KeyValuePair<string, string>> parameters, scoped ReadOnlySpan<char> signature)
+    /// <summary>The URL of an anonymous request: the parameters in order, encoded; no signature.</summary>
+    private string BuildUnsignedUrl(string bucket, string key, ReadOnlySpan<KeyValuePair<string, string>> parameters)
     {
         var builder = new PooledCharBuilder(512);
         try
@@ -232,23 +286,11 @@ public sealed class OssClient
             var separator = '?';
             foreach (var (name, value) in parameters)
             {
-                if (!signature.IsEmpty && string.Equals(name, PresignedQuery.SignatureVersionParameter, StringComparison.Ordinal))
-                {
-                    builder.Append('&');
-                    builder.Append(PresignedQuery.SignatureParameter);
-                    builder.Append('=');
-                    builder.Append(signature);
-                }
-
                 builder.Append(separator);
                 separator = '&';
-                OssUriEncoding.AppendQueryComponent(ref builder, name);
-                if (value.Length > 0)
-                {
-                    // A key-only parameter is written bare ("uploads"), as the C# SDK does; OSS treats "k" and "k=" alike.
-                    builder.Append('=');
-                    OssUriEncoding.AppendQueryComponent(ref builder, value);
-                }
+
+                // Written as in the canonical query: a key-only parameter bare ("uploads"), as the C# SDK does.
+                CanonicalFields.AppendParameter(ref builder, OssUriEncoding.EncodeQueryComponent(name), value);
             }
 
             return builder.ToString();

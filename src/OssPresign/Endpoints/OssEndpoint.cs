@@ -117,6 +117,16 @@ public sealed partial class OssEndpoint
     /// <summary>Writes <c>scheme://host/path</c> of an object, the key encoded as in the canonical URI.</summary>
     internal void AppendObjectUrl(ref PooledCharBuilder builder, string bucket, string? key)
     {
+        AppendObjectUrlPrefix(ref builder, bucket);
+        if (key is not null)
+        {
+            OssUriEncoding.AppendPath(ref builder, key);
+        }
+    }
+
+    /// <summary>Writes <c>scheme://host/</c> of an object URL, with the bucket where the style puts it; the encoded key follows.</summary>
+    internal void AppendObjectUrlPrefix(ref PooledCharBuilder builder, string bucket)
+    {
         builder.Append(Scheme);
         builder.Append("://");
         if (Style == AddressingStyle.VirtualHosted)
@@ -131,11 +141,6 @@ public sealed partial class OssEndpoint
         {
             builder.Append(bucket);
             builder.Append('/');
-        }
-
-        if (key is not null)
-        {
-            OssUriEncoding.AppendPath(ref builder, key);
         }
     }
 

@@ -114,11 +114,11 @@ public sealed class CanonicalRequest
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(additionalHeaders);
-        if (!Ascii.IsValid(name))
-        {
-            return ToLowerIfSigned(name, additionalHeaders) is not null;
-        }
+        return Ascii.IsValid(name) ? IsSignedAscii(name, additionalHeaders) : ToLowerIfSigned(name, additionalHeaders) is not null;
+    }
 
+    private static bool IsSignedAscii(string name, IReadOnlyList<string> additionalHeaders)
+    {
         if (IsSignedByDefault(name))
         {
             return true;
@@ -200,16 +200,59 @@ public sealed class CanonicalRequest
     /// </summary>
     internal static void EncodeAndSortParameters(Span<KeyValuePair<string, string>> parameters)
     {
+        EncodeNames(parameters);
+        parameters.Sort(CompareByNameThenValue);
+    }
+
+    /// <summary>
+    /// Encodes the names in place, as <see cref="EncodeAndSortParameters"/>, and writes into <paramref name="order"/> the
+    /// indices of the parameters in canonical order, leaving the parameters themselves in the order they were added
+    /// (the presigned URL's order).
+    /// </summary>
+    internal static void EncodeNamesAndSortOrder(Span<KeyValuePair<string, string>> parameters, Span<int> order)
+    {
+        EncodeNames(parameters);
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        if (order.Length > InsertionSortLimit)
+        {
+            var copy = parameters.ToArray();
+            order.Sort((a, b) => CompareByNameThenValue(copy[a], copy[b]));
+            return;
+        }
+
+        // Insertion sort: a presign has a handful of parameters, and this neither allocates nor calls a delegate.
+        for (var i = 1; i < order.Length; i++)
+        {
+            var current = order[i];
+            var j = i - 1;
+            while (j >= 0 && CompareByNameThenValue(parameters[order[j]], parameters[current]) > 0)
+            {
+                order[j + 1] = order[j];
+                j--;
+            }
+
+            order[j + 1] = current;
+        }
+    }
+
+    private const int InsertionSortLimit = 32;
+
+    private static void EncodeNames(Span<KeyValuePair<string, string>> parameters)
+    {
         for (var i = 0; i < parameters.Length; i++)
         {
             parameters[i] = new(OssUriEncoding.EncodeQueryComponent(parameters[i].Key), parameters[i].Value ?? string.Empty);
         }
+    }
 
-        parameters.Sort(static (a, b) =>
-        {
-            var byName = string.CompareOrdinal(a.Key, b.Key);
-            return byName != 0 ? byName : string.CompareOrdinal(a.Value, b.Value);
-        });
+    private static int CompareByNameThenValue(KeyValuePair<string, string> a, KeyValuePair<string, string> b)
+    {
+        var byName = string.CompareOrdinal(a.Key, b.Key);
+        return byName != 0 ? byName : string.CompareOrdinal(a.Value, b.Value);
     }
 
     /// <summary>
@@ -277,6 +320,12 @@ public sealed class CanonicalRequest
     /// <summary>The lower-case name of a signed header, or null when the header is not signed.</summary>
     private static string? ToLowerIfSigned(string name, IReadOnlyList<string> additionalHeaders)
     {
+        if (Ascii.IsValid(name) && !IsSignedAscii(name, additionalHeaders))
+        {
+            // Most headers a server sees are not signed (Host, Content-Length): decided without a lower-case copy.
+            return null;
+        }
+
         var lower = ToLowerInvariantReusing(name, additionalHeaders);
         return IsSignedByDefault(lower) || Contains(additionalHeaders, lower) ? lower : null;
     }

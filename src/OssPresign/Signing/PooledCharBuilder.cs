@@ -3,53 +3,64 @@ using System.Buffers;
 namespace OssPresign.Signing;
 
 /// <summary>
-/// A growable char buffer rented from the shared pool. Signing builds the canonical request and the string to sign
-/// in one of these and hashes it in place, so the hot path allocates no intermediate strings (OSS-V4.md §1.4, §1.10).
+/// A growable char buffer that starts in the caller's (usually stack) buffer and moves to an array rented from the
+/// shared pool only when that is too small. Signing builds the canonical request and the string to sign in one of
+/// these and hashes it in place, so the hot path allocates no intermediate strings (OSS-V4.md §1.4, §1.10).
 /// </summary>
 internal ref struct PooledCharBuilder
 {
-    private char[] _buffer;
+    private Span<char> _chars;
+    private char[]? _rented;
     private int _length;
+
+    /// <summary>Starts in <paramref name="initialBuffer"/>; a caller that stackallocs it skips a pool rent and return.</summary>
+    public PooledCharBuilder(Span<char> initialBuffer)
+    {
+        _chars = initialBuffer;
+        _rented = null;
+        _length = 0;
+    }
 
     public PooledCharBuilder(int initialCapacity)
     {
-        _buffer = ArrayPool<char>.Shared.Rent(initialCapacity);
+        _rented = ArrayPool<char>.Shared.Rent(initialCapacity);
+        _chars = _rented;
         _length = 0;
     }
 
     public readonly int Length => _length;
 
-    public readonly ReadOnlySpan<char> Written => _buffer.AsSpan(0, _length);
+    public readonly ReadOnlySpan<char> Written => _chars[.._length];
 
     public void Append(char value)
     {
-        if (_length == _buffer.Length)
+        if (_length == _chars.Length)
         {
             Grow(1);
         }
 
-        _buffer[_length++] = value;
+        _chars[_length++] = value;
     }
 
     public void Append(scoped ReadOnlySpan<char> value)
     {
-        if (_length + value.Length > _buffer.Length)
+        if (_length + value.Length > _chars.Length)
         {
             Grow(value.Length);
         }
 
-        value.CopyTo(_buffer.AsSpan(_length));
+        value.CopyTo(_chars[_length..]);
         _length += value.Length;
     }
 
     public Span<char> AppendSpan(int length)
     {
-        if (_length + length > _buffer.Length)
+        if (_length + length > _chars.Length)
         {
             Grow(length);
         }
 
-        var span = _buffer.AsSpan(_length, length);
+        var span = _chars.Slice(_length, length);
         _length += length;
         return span;
     }
@@ -58,10 +69,11 @@ internal ref struct PooledCharBuilder
 
     public void Dispose()
     {
-        var toReturn = _buffer;
-        _buffer = [];
+        var toReturn = _rented;
+        _chars = [];
+        _rented = null;
         _length = 0;
-        if (toReturn.Length > 0)
+        if (toReturn is not null)
         {
             ArrayPool<char>.Shared.Return(toReturn);
         }
@@ -69,9 +81,14 @@ internal ref struct PooledCharBuilder
 
     private void Grow(int additional)
     {
-        var bigger = ArrayPool<char>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + additional));
-        _buffer.AsSpan(0, _length).CopyTo(bigger);
-        ArrayPool<char>.Shared.Return(_buffer);
-        _buffer = bigger;
+        var bigger = ArrayPool<char>.Shared.Rent(Math.Max(_chars.Length * 2, _length + additional));
+        _chars[.._length].CopyTo(bigger);
+        if (_rented is not null)
+        {
+            ArrayPool<char>.Shared.Return(_rented);
+        }
+
+        _rented = bigger;
+        _chars = bigger;
     }
 }

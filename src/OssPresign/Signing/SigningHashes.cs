@@ -41,16 +41,14 @@ internal static class SigningHashes
         }
     }
 
-    /// <summary>Writes the hex HMAC-SHA256 of the UTF-8 <paramref name="text"/> (64 chars) keyed with <paramref name="key"/>.</summary>
-    public static void HmacSha256Hex(SigningKey key, ReadOnlySpan<char> text, Span<char> destination)
+    /// <summary>Writes the HMAC-SHA256 of the UTF-8 <paramref name="text"/> (32 bytes) keyed with <paramref name="key"/>.</summary>
+    public static void HmacSha256(SigningKey key, ReadOnlySpan<char> text, Span<byte> destination)
     {
         byte[]? rented = null;
         try
         {
             var utf8 = EncodeUtf8(text, stackalloc byte[StackUtf8Bytes], ref rented);
-            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-            key.HmacSha256(utf8, mac);
-            Convert.TryToHexStringLower(mac, destination, out _);
+            key.HmacSha256(utf8, destination);
         }
         finally
         {
