@@ -172,7 +172,8 @@ EOF
 start_ours() {
   local dir=$1
   port_free "$OURS_PORT"
-  dotnet "$cli_dll" serve --host 127.0.0.1 --port "$OURS_PORT" --data "$dir/data" --bucket "$BUCKET" --no-console > "$dir/server.log" 2>&1 &
+  # --quiet: no line per request, as nginx runs with access_log off; warnings and errors still reach server.log.
+  dotnet "$cli_dll" serve --host 127.0.0.1 --port "$OURS_PORT" --data "$dir/data" --bucket "$BUCKET" --no-console --quiet > "$dir/server.log" 2>&1 &
   server_pid=$!
   server_pids+=("$server_pid")
   wait_listening "$OURS_PORT"

@@ -41,9 +41,12 @@ internal static class ServeCommand
         // The browser upload page (/_console/, OssPresign.Server/Console): on by default, and only on loopback.
         var noConsole = new Option<bool>("--no-console") { Description = "Do not serve the browser upload page (served by default on loopback)." };
 
+        // A line per request is what a developer watching the server wants; under load (bench/upload) it costs CPU.
+        var quiet = new Option<bool>("--quiet") { Description = "Log only warnings and errors, not a line per request." };
+
         var command = new Command("serve", "Run a local OSS-compatible server that verifies presigned URLs, until Ctrl+C.")
         {
-            host, port, data, config, region, buckets, noConsole,
+            host, port, data, config, region, buckets, noConsole, quiet,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,7 +60,7 @@ internal static class ServeCommand
                 Region = parse.GetRequiredValue(region),
                 Buckets = [.. bucketNames],
                 TimeProvider = context.TimeProvider,
-                ConfigureLogging = context.ServerLogsToConsole ? ConfigureConsoleLogging : null,
+                ConfigureLogging = context.ServerLogsToConsole ? ConsoleLogging(parse.GetValue(quiet)) : null,
                 EnableConsole = !parse.GetValue(noConsole) && IsLoopback(parse.GetRequiredValue(host)),
             };
 
@@ -95,14 +98,15 @@ internal static class ServeCommand
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
         || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
 
-    private static void ConfigureConsoleLogging(ILoggingBuilder logging) => logging
+    /// <summary>The server's log on the console: a line per request, or with <paramref name="quiet"/> only warnings and errors.</summary>
+    internal static Action<ILoggingBuilder> ConsoleLogging(bool quiet) => logging => logging
         .AddSimpleConsole(console =>
         {
             console.SingleLine = true;
             console.TimestampFormat = "HH:mm:ss ";
         })
         .AddFilter("Microsoft", LogLevel.Warning)
-        .SetMinimumLevel(LogLevel.Information);
+        .SetMinimumLevel(quiet ? LogLevel.Warning : LogLevel.Information);
 
     private static async Task WriteBannerAsync(CliContext context, LocalOssServer server, CancellationToken cancellationToken)
     {

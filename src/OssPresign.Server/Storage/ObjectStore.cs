@@ -761,9 +761,19 @@ internal sealed partial class ObjectStore : IDisposable
         lock (_commitLock)
         {
             using var transaction = statements.Begin();
+
+            // Whether each bucket of the batch exists, looked up once per batch: under the commit lock no bucket can
+            // come or go until the batch has committed.
+            var buckets = new Dictionary<string, bool>(StringComparer.Ordinal);
             for (var i = 0; i < batch.Count; i++)
             {
-                statuses[i] = Apply(statements, batch[i], replaced);
+                var bucket = batch[i].Object.Bucket;
+                if (!buckets.TryGetValue(bucket, out var exists))
+                {
+                    buckets[bucket] = exists = statements.BucketExists(bucket);
+                }
+
+                statuses[i] = exists ? Apply(statements, batch[i], replaced) : PutStatus.NoSuchBucket;
             }
 
             transaction.Commit();
@@ -789,11 +799,6 @@ internal sealed partial class ObjectStore : IDisposable
     private static PutStatus Apply(CommitStatements statements, PendingCommit pending, List<string> replaced)
     {
         var stored = pending.Object;
-        if (!statements.BucketExists(stored.Bucket))
-        {
-            return PutStatus.NoSuchBucket;
-        }
-
         var previous = statements.FindBodyFile(stored.Bucket, stored.Key);
         if (previous is not null && pending.ForbidOverwrite)
         {

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using OssPresign.Cli.Commands;
 
 namespace OssPresign.Cli.Tests.Commands;
 
@@ -59,6 +61,23 @@ public sealed partial class ServeCommandTests : IDisposable
 
         Assert.Equal(0, await serve.ExitCode);
         Assert.EndsWith("Stopping.\n", serve.Out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void ConsoleLogging_LogsEachRequestUnlessQuiet_AndWarningsAlways(bool quiet, bool requestsLogged)
+    {
+        using var factory = LoggerFactory.Create(ServeCommand.ConsoleLogging(quiet));
+
+        // The category of the server's per-request line (OssRequestHandler) and of Kestrel's own messages.
+        var requests = factory.CreateLogger("OssPresign.Server.Api.OssRequestHandler");
+        var kestrel = factory.CreateLogger("Microsoft.AspNetCore.Server.Kestrel");
+
+        Assert.Equal(requestsLogged, requests.IsEnabled(LogLevel.Information));
+        Assert.True(requests.IsEnabled(LogLevel.Warning));
+        Assert.False(kestrel.IsEnabled(LogLevel.Information));
+        Assert.True(kestrel.IsEnabled(LogLevel.Warning));
     }
 
     [Theory]
