@@ -17,6 +17,7 @@ public sealed class OssClient
     private readonly TimeProvider _time;
 
     private ScopeOfDay? _lastScope;
+    private SigningTimeText? _lastTimeText;
 
     /// <summary>Creates a client from a snapshot of <paramref name="options"/>.</summary>
     /// <param name="options">Region, endpoint, credentials and clock.</param>
@@ -93,9 +94,10 @@ public sealed class OssClient
 
             var additional = ResolveAdditionalHeaders(parts.Headers.Items);
             var credential = GetCredentialScope(credentials.AccessKeyId, now);
+            var timeText = GetSigningTimeText(now, (long)(expiration - now).TotalSeconds);
             PresignedQuery.AddParameters(
-                ref parts.Parameters, additional.Count > 0 ? string.Join(';', additional) : null, credential, OssV4.FormatDateTime(now),
-                ((long)(expiration - now).TotalSeconds).ToString(CultureInfo.InvariantCulture), credentials.SecurityToken, signature: null);
+                ref parts.Parameters, additional.Count > 0 ? string.Join(';', additional) : null, credential, timeText.SigningTime,
+                timeText.ExpiresSeconds, credentials.SecurityToken, signature: null);
             CanonicalRequest.SelectSignedHeaders(parts.Headers.Items, additional, ref signedHeaders);
             var url = SignAndBuildUrl(request, parts.Parameters.Items, signedHeaders.Items, additional, now, credential, credentials.AccessKeySecret);
             return new PresignResult(request.Method, url, expiration, SelectResultHeaders(parts.Headers.Items, additional));
@@ -317,4 +319,21 @@ public sealed class OssClient
     }
 
     private sealed record ScopeOfDay(CredentialScope Scope, long Day);
+
+    private SigningTimeText GetSigningTimeText(DateTimeOffset now, long expiresSeconds)
+    {
+        // A client presigning under load signs many URLs in one second with one validity: reuse the last text.
+        var last = _lastTimeText;
+        if (last is not null && last.Now == now && last.Seconds == expiresSeconds)
+        {
+            return last;
+        }
+
+        var text = new SigningTimeText(now, expiresSeconds, OssV4.FormatDateTime(now), expiresSeconds.ToString(CultureInfo.InvariantCulture));
+        _lastTimeText = text;
+        return text;
+    }
+
+    /// <summary>The values of <c>x-oss-date</c> and <c>x-oss-expires</c> for a signing time and validity.</summary>
+    private sealed record SigningTimeText(DateTimeOffset Now, long Seconds, string SigningTime, string ExpiresSeconds);
 }

@@ -336,10 +336,15 @@ public sealed class CanonicalRequest
     /// </summary>
     private static string ToLowerInvariantReusing(string name, IReadOnlyList<string> additionalHeaders)
     {
-        if (!name.AsSpan().ContainsAnyInRange('A', 'Z') || !Ascii.IsValid(name))
+        if (!Ascii.IsValid(name))
         {
-            // Already lower-case (returned as is), or outside ASCII where only the full definition will do.
+            // Outside ASCII only the full definition will do.
             return name.ToLowerInvariant();
+        }
+
+        if (!name.AsSpan().ContainsAnyInRange('A', 'Z'))
+        {
+            return name;
         }
 
         if (Ascii.EqualsIgnoreCase(name, ContentType))
