@@ -201,7 +201,13 @@ public sealed class CanonicalRequest
     internal static void EncodeAndSortParameters(Span<KeyValuePair<string, string>> parameters)
     {
         EncodeNames(parameters);
-        parameters.Sort(CompareByNameThenValue);
+        if (parameters.Length > InsertionSortLimit)
+        {
+            parameters.Sort(CompareByNameThenValue);
+            return;
+        }
+
+        InsertionSort(parameters, default(ByNameThenValue));
     }
 
     /// <summary>
@@ -224,22 +230,43 @@ public sealed class CanonicalRequest
             return;
         }
 
-        // Insertion sort: a presign has a handful of parameters, and this neither allocates nor calls a delegate.
-        for (var i = 1; i < order.Length; i++)
-        {
-            var current = order[i];
-            var j = i - 1;
-            while (j >= 0 && CompareByNameThenValue(parameters[order[j]], parameters[current]) > 0)
-            {
-                order[j + 1] = order[j];
-                j--;
-            }
-
-            order[j + 1] = current;
-        }
+        InsertionSort(order, new ByParameterAt(parameters));
     }
 
     private const int InsertionSortLimit = 32;
+
+    /// <summary>
+    /// Stable insertion sort: a request has a handful of parameters, and this neither allocates nor calls through a
+    /// delegate, unlike <see cref="MemoryExtensions.Sort{T}(Span{T}, Comparison{T})"/> (a few percent of a verification).
+    /// </summary>
+    private static void InsertionSort<T, TComparer>(Span<T> items, TComparer comparer)
+        where TComparer : IComparer<T>, allows ref struct
+    {
+        for (var i = 1; i < items.Length; i++)
+        {
+            var current = items[i];
+            var j = i - 1;
+            while (j >= 0 && comparer.Compare(items[j], current) > 0)
+            {
+                items[j + 1] = items[j];
+                j--;
+            }
+
+            items[j + 1] = current;
+        }
+    }
+
+    private readonly struct ByNameThenValue : IComparer<KeyValuePair<string, string>>
+    {
+        public int Compare(KeyValuePair<string, string> x, KeyValuePair<string, string> y) => CompareByNameThenValue(x, y);
+    }
+
+    private readonly ref struct ByParameterAt(ReadOnlySpan<KeyValuePair<string, string>> parameters) : IComparer<int>
+    {
+        private readonly ReadOnlySpan<KeyValuePair<string, string>> _parameters = parameters;
+
+        public int Compare(int x, int y) => CompareByNameThenValue(_parameters[x], _parameters[y]);
+    }
 
     private static void EncodeNames(Span<KeyValuePair<string, string>> parameters)
     {
