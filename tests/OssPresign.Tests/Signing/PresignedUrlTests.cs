@@ -92,6 +92,32 @@ public sealed class PresignedUrlTests
         Assert.False(url.Verify("PUT", [.. presigned.SignedHeaders, new("Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==")], "secret").IsValid);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(40)]
+    public async Task Verify_PresignWithManyParameters_MatchesAndKeepsTheirOrderInTheUrl(int count)
+    {
+        // The presign path sorts an index list and reuses its canonical query for the URL; the verifier sorts the
+        // parsed pairs. Both ways, a few parameters (insertion sort) and many (the general sort), must agree.
+        var client = new OssClient(new OssClientOptions
+        {
+            Region = "cn-hangzhou",
+            CredentialsProvider = new StaticCredentialsProvider("ak", "sk"),
+            TimeProvider = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1702781677)),
+        });
+        var request = new GetObjectRequest { Bucket = "examplebucket", Key = "k" };
+        for (var i = count; i > 0; i--)
+        {
+            request.Parameters[$"p{i} +|"] = i % 3 == 0 ? string.Empty : $"v/{i}";
+        }
+
+        var presigned = await client.PresignAsync(request);
+
+        var url = PresignedUrl.Parse(presigned.Url);
+        Assert.True(url.Verify("GET", [], "sk").IsValid);
+        Assert.Equal(request.Parameters.Keys, url.Parameters.Take(count).Select(p => p.Key));
+    }
+
     [Fact]
     public async Task Verify_SignedHostHeader_AddsTheUrlAuthorityWhenNotGiven()
     {
