@@ -52,33 +52,19 @@ public static class OssV4Signer
     /// <returns>The signature.</returns>
     public static string ComputeSignature(CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret)
     {
-        Span<char> hex = stackalloc char[SignatureLength];
-        WriteSignature(request, signingTime, credential, accessKeySecret, hex);
-        return new string(hex);
+        ArgumentNullException.ThrowIfNull(request);
+        Span<byte> mac = stackalloc byte[SignatureBytes];
+        ComputeMac(request.Fields, signingTime, credential, accessKeySecret, mac);
+        return Convert.ToHexStringLower(mac);
     }
 
     /// <summary>The length of a hex signature.</summary>
     internal const int SignatureLength = 64;
 
-    /// <summary>Writes the lower-case hex signature into <paramref name="destination"/> (64 chars), allocating nothing.</summary>
-    internal static void WriteSignature(CanonicalRequest request, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret, Span<char> destination)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        WriteSignature(request.Fields, signingTime, credential, accessKeySecret, destination);
-    }
-
-    /// <inheritdoc cref="WriteSignature(CanonicalRequest, DateTimeOffset, CredentialScope, string, Span{char})"/>
-    internal static void WriteSignature(
-        scoped in CanonicalFields request, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret, Span<char> destination)
-    {
-        Span<byte> mac = stackalloc byte[SignatureBytes];
-        ComputeMac(request, signingTime, credential, accessKeySecret, mac);
-        Convert.TryToHexStringLower(mac, destination, out _);
-    }
-
     /// <summary>
-    /// Writes the lower-case hex signature of an already written canonical request: the presign path keeps the text,
-    /// since its query is also the URL's.
+    /// Writes the lower-case hex signature (64 chars) of an already written canonical request into
+    /// <paramref name="destination"/>, allocating nothing: the presign path keeps the text, since its query is also the
+    /// URL's.
     /// </summary>
     internal static void WriteSignature(
         ReadOnlySpan<char> canonicalRequest, DateTimeOffset signingTime, CredentialScope credential, string accessKeySecret, Span<char> destination)
@@ -168,8 +154,9 @@ public static class OssV4Signer
         ComputeMac(request.Fields, signingTime, credential, accessKeySecret, expected);
 
         // Compared as the 32 bytes rather than the 64 hex chars (128 bytes): FixedTimeEquals is never optimized by
-        // the JIT, so its cost grows with the length: over the 128 bytes it was over a tenth of a verification's time. Length and alphabet checks
-        // look only at what the request carried. Upper-case hex is refused, as it never equals the signer's output.
+        // the JIT, so its cost grows with the length, and over the 128 bytes it was over a tenth of a verification.
+        // Length and alphabet checks look only at what the request carried. Upper-case hex is refused, as it never
+        // equals the signer's output.
         Span<byte> provided = stackalloc byte[SignatureBytes];
         return providedSignature.Length == SignatureLength
             && !providedSignature.AsSpan().ContainsAnyInRange('A', 'F')

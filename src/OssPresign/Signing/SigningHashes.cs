@@ -6,9 +6,9 @@ using System.Text;
 namespace OssPresign.Signing;
 
 /// <summary>
-/// The two hashes of signing, over UTF-8 text, as lower-case hex: the SHA-256 of the canonical request and the
-/// HMAC-SHA256 of the string to sign (OSS-V4.md §1.10, §1.11). Through <see cref="OpenSslSha256"/> where it is
-/// available, else through <see cref="ReusedHashes"/>.
+/// The two hashes of signing, over UTF-8 text: the SHA-256 of the canonical request as lower-case hex, and the
+/// HMAC-SHA256 of the string to sign as its 32 bytes (OSS-V4.md §1.10, §1.11). Through <see cref="OpenSslSha256"/>
+/// where it is available, else through <see cref="ReusedHashes"/>.
 /// </summary>
 /// <remarks>Stack buffers are not zeroed: each is written before it is read, and zeroing 1 KiB showed in the profile.</remarks>
 [SkipLocalsInit]
@@ -58,14 +58,15 @@ internal static class SigningHashes
 
     private static ReadOnlySpan<byte> EncodeUtf8(ReadOnlySpan<char> text, Span<byte> stackBuffer, ref byte[]? rented)
     {
-        var buffer = stackBuffer;
-        if (Encoding.UTF8.GetMaxByteCount(text.Length) > stackBuffer.Length)
+        // The worst case (3 bytes per char) would send any text over 340 chars to the pool; the text is ASCII but for
+        // an odd key or header value, so try the stack first.
+        if (Encoding.UTF8.TryGetBytes(text, stackBuffer, out var written))
         {
-            rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-            buffer = rented;
+            return stackBuffer[..written];
         }
 
-        return buffer[..Encoding.UTF8.GetBytes(text, buffer)];
+        rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        return rented.AsSpan(0, Encoding.UTF8.GetBytes(text, rented));
     }
 
     private static void Return(byte[]? rented)
