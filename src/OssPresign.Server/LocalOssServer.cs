@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -102,6 +103,9 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, address, options.Port));
         builder.Services.AddRoutingCore();
+
+        // 64 KiB receive buffers instead of 4 KiB ones: a 1 GiB upload costs 16 times fewer recv calls.
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new ConnectionMemoryPool.Factory(maxIdlePerPool: 32));
         builder.Logging.ClearProviders();
         options.ConfigureLogging?.Invoke(builder.Logging);
 

@@ -43,9 +43,16 @@ internal sealed partial class ObjectStore : IDisposable
 
     /// <summary>
     /// The chunks of a larger body: big enough that each costs few syscalls and thread-pool hops, small enough that
-    /// an upload holds at most 2 MiB.
+    /// an upload holds at most 4 MiB (<see cref="ChunksInFlight"/>).
     /// </summary>
     private const int ChunkSize = 1024 * 1024;
+
+    /// <summary>
+    /// The chunks of one large body being hashed and written while the next is received: an upload holds at most
+    /// one more than this many buffers of <see cref="ChunkSize"/>. With 1 a 1 GiB upload ran at ~370 MB/s here,
+    /// paced by the disk; with 3 at ~480 MB/s, paced by MD5; 4 did no better (docs/benchmarks.md).
+    /// </summary>
+    private const int ChunksInFlight = 3;
 
     /// <summary>The most PutObject rows one transaction commits; bounds how long the commit lock is held.</summary>
     private const int MaxCommitBatch = 256;
@@ -89,7 +96,8 @@ internal sealed partial class ObjectStore : IDisposable
     private readonly Channel<FsyncRequest> _fsyncs = Channel.CreateUnbounded<FsyncRequest>();
     private readonly Thread[] _fsyncThreads;
 
-    // Idle buffers kept for the next uploads: 64 first reads (one per connection under load) and 8 large chunks.
+    // Idle buffers kept for the next uploads: 64 first reads (one per connection under load) and 8 large chunks (two
+    // uploads' worth).
     private readonly AlignedBufferPool _firstChunks = new(FirstChunkSize, maxIdle: 64);
     private readonly AlignedBufferPool _chunks = new(ChunkSize, maxIdle: 8);
     private int _disposed;
@@ -341,11 +349,13 @@ internal sealed partial class ObjectStore : IDisposable
     /// owns it and gives it back.
     /// </summary>
     /// <remarks>
-    /// The body is pipelined: while chunk n is hashed and written on the thread pool (hash and write in parallel, as
-    /// both only read the buffer), chunk n+1 is received. MD5 alone runs at ~500 MB/s on one core here, so done in
-    /// line with receiving and writing it capped uploads at ~100 MB/s. The chunks are written direct
-    /// (<see cref="DirectWrites"/>): every one is aligned in memory, starts at a multiple of its size and is full,
-    /// and only the tail, written after the file is switched back to buffered writes, is not.
+    /// The body is pipelined: while the next chunk is received, up to <see cref="ChunksInFlight"/> chunks are hashed
+    /// (in order, one after the other, as MD5 is sequential) and written (all at once, each at its own offset).
+    /// Measured on a 1 GiB upload here: a direct 1 MiB write took ~2.7 ms and hashing it ~2.1 ms, so with one chunk
+    /// in flight, write and hash in parallel, the disk's latency set the pace (~350 MB/s); with several, hashing does.
+    /// The chunks are written direct (<see cref="DirectWrites"/>): every one is aligned in memory, starts at a
+    /// multiple of its size and is full, and only the tail, written after the file is switched back to buffered
+    /// writes, is not.
     /// </remarks>
     /// <returns>Size, MD5 and CRC-64; null when the body exceeds <see cref="MaxObjectSize"/>.</returns>
     [SuppressMessage("Security", "CA5351:Do Not Use Broken Cryptographic Algorithms",
@@ -357,9 +367,9 @@ internal sealed partial class ObjectStore : IDisposable
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         var crc64 = new Crc64(Crc64Xz);
         var direct = DirectWrites.TryEnable(file);
+        var inFlight = new Queue<(AlignedBuffer Buffer, Task Done)>(ChunksInFlight);
+        var hashed = Task.CompletedTask; // the last chunk's hashing; each chunk's waits for the one before
         var current = first;
-        AlignedBuffer? processing = null; // the buffer inFlight hashes and writes
-        var inFlight = Task.CompletedTask;
         var filled = first.Length;
         long size = 0;
         try
@@ -374,19 +384,11 @@ internal sealed partial class ObjectStore : IDisposable
                 var chunk = current;
                 var offset = size;
                 size += filled;
-
-                // The previous chunk must be hashed before this one (MD5 is sequential); then its buffer is free.
-                await inFlight.ConfigureAwait(false);
-                if (processing is { Length: < ChunkSize })
-                {
-                    // The small first buffer is not reused for the chunks that follow it.
-                    _firstChunks.Return(processing);
-                    processing = null;
-                }
-
                 if (filled < chunk.Length)
                 {
-                    // A short fill is the end of the body: nothing left to overlap with, and not aligned.
+                    // A short fill is the end of the body: not aligned, so written buffered once the direct writes and
+                    // the hashing before it are done.
+                    await DrainAsync(inFlight).ConfigureAwait(false);
                     if (direct)
                     {
                         DirectWrites.Disable(file);
@@ -399,13 +401,31 @@ internal sealed partial class ObjectStore : IDisposable
                     break;
                 }
 
-                inFlight = Task.Run(() => HashAndWriteAsync(file, md5, crc64, chunk.Memory, offset), CancellationToken.None);
-                current = processing ?? _chunks.Rent();
-                processing = chunk;
+                var previous = hashed;
+                hashed = Task.Run(() => HashAfterAsync(previous, md5, crc64, chunk.Memory), CancellationToken.None);
+                var written = RandomAccess.WriteAsync(file, chunk.Memory, offset, CancellationToken.None).AsTask();
+                inFlight.Enqueue((chunk, Task.WhenAll(hashed, written)));
+
+                // The oldest chunk's buffer is reused once it is hashed and written; the small first one is not.
+                if (inFlight.Count < ChunksInFlight)
+                {
+                    current = _chunks.Rent();
+                }
+                else
+                {
+                    (current, var done) = inFlight.Dequeue();
+                    await done.ConfigureAwait(false);
+                    if (current.Length != ChunkSize)
+                    {
+                        _firstChunks.Return(current);
+                        current = _chunks.Rent();
+                    }
+                }
+
                 filled = await FillAsync(body, current.Memory, cancellationToken).ConfigureAwait(false);
                 if (filled == 0)
                 {
-                    await inFlight.ConfigureAwait(false);
+                    await DrainAsync(inFlight).ConfigureAwait(false);
                     break;
                 }
             }
@@ -416,21 +436,33 @@ internal sealed partial class ObjectStore : IDisposable
         }
         finally
         {
-            // A failed or abandoned upload may still be hashing or writing a chunk; its buffer goes back only after.
-            try
+            // A failed or abandoned upload may still be hashing or writing chunks; their buffers go back only after.
+            foreach (var (buffer, done) in inFlight)
             {
-                await inFlight.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // The upload failed already (this write's error was thrown by the await in the loop, or another was).
+                try
+                {
+                    await done.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The upload failed already (this write's error was thrown by an await above, or another was).
+                }
+
+                ReturnBuffer(buffer);
             }
 
             ReturnBuffer(current);
-            if (processing is not null)
-            {
-                ReturnBuffer(processing);
-            }
+        }
+    }
+
+    /// <summary>Waits for every chunk in flight, giving each buffer back as it is done.</summary>
+    private async Task DrainAsync(Queue<(AlignedBuffer Buffer, Task Done)> inFlight)
+    {
+        while (inFlight.TryPeek(out var oldest))
+        {
+            await oldest.Done.ConfigureAwait(false);
+            inFlight.Dequeue();
+            ReturnBuffer(oldest.Buffer);
         }
     }
 
@@ -474,13 +506,12 @@ internal sealed partial class ObjectStore : IDisposable
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>One chunk of a large body: written (pwrite on the thread pool) while it is hashed here.</summary>
-    private static async Task HashAndWriteAsync(SafeFileHandle file, IncrementalHash md5, Crc64 crc64, ReadOnlyMemory<byte> chunk, long offset)
+    /// <summary>Hashes one chunk of a large body once the chunk before it is hashed.</summary>
+    private static async Task HashAfterAsync(Task previous, IncrementalHash md5, Crc64 crc64, ReadOnlyMemory<byte> chunk)
     {
-        var write = RandomAccess.WriteAsync(file, chunk, offset);
+        await previous.ConfigureAwait(false);
         md5.AppendData(chunk.Span);
         crc64.Append(chunk.Span);
-        await write.ConfigureAwait(false);
     }
 
     /// <summary>Reads until <paramref name="buffer"/> is full or the body ends.</summary>

@@ -44,6 +44,8 @@ public sealed partial class ObjectStoreTests
     [InlineData(1_048_576 + 65_536)]
     [InlineData(1_048_576 + 65_536 + 1)]
     [InlineData((3 * 1_048_576) + 12_345)]
+    [InlineData((4 * 1_048_576) + 65_536)]
+    [InlineData((6 * 1_048_576) + 7)]
     public async Task BodiesOfEverySizeAroundTheChunkBoundaries_AreStoredWhole(int size)
     {
         await using var t = await TestServer.StartAsync();
