@@ -73,7 +73,8 @@ internal static class ObjectEndpoints
         PutOutcome outcome;
         try
         {
-            outcome = await store.PutObjectAsync(bucket.Name, key, new ClientBodyStream(request.Body), headers, expectedMd5, forbidOverwrite, context.RequestAborted)
+            outcome = await store.PutObjectAsync(bucket.Name, key, new ClientBodyStream(request.Body), request.ContentLength, headers, expectedMd5, forbidOverwrite,
+                    context.RequestAborted)
                 .ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)

@@ -43,14 +43,16 @@ internal sealed partial class ObjectStore : IDisposable
 
     /// <summary>
     /// The chunks of a larger body: big enough that each costs few syscalls and thread-pool hops, small enough that
-    /// an upload holds at most 4 MiB (<see cref="ChunksInFlight"/>).
+    /// an upload holds at most 2 MiB (<see cref="ChunksInFlight"/>). 1 MiB chunks were ~5% faster on a 1 GiB upload
+    /// here, within the noise, and added 2 MiB to the server's peak RSS, whose budget is tight (docs/benchmarks.md).
     /// </summary>
-    private const int ChunkSize = 1024 * 1024;
+    private const int ChunkSize = 512 * 1024;
 
     /// <summary>
     /// The chunks of one large body being hashed and written while the next is received: an upload holds at most
-    /// one more than this many buffers of <see cref="ChunkSize"/>. With 1 a 1 GiB upload ran at ~370 MB/s here,
-    /// paced by the disk; with 3 at ~480 MB/s, paced by MD5; 4 did no better (docs/benchmarks.md).
+    /// one more than this many buffers of <see cref="ChunkSize"/>. With one in flight a 1 GiB upload ran at
+    /// ~370 MB/s here, paced by the disk; with three at ~480 MB/s, paced by MD5; four did no better
+    /// (docs/benchmarks.md).
     /// </summary>
     private const int ChunksInFlight = 3;
 
@@ -96,9 +98,9 @@ internal sealed partial class ObjectStore : IDisposable
     private readonly Channel<FsyncRequest> _fsyncs = Channel.CreateUnbounded<FsyncRequest>();
     private readonly Thread[] _fsyncThreads;
 
-    // Idle buffers kept for the next uploads: 64 first reads (one per connection under load) and 8 large chunks (two
-    // uploads' worth).
-    private readonly AlignedBufferPool _firstChunks = new(FirstChunkSize, maxIdle: 64);
+    // Idle buffers kept for the next uploads: 16 first reads (only bodies without a Content-Length under 64 KiB take
+    // one) and 8 chunks (two uploads' worth).
+    private readonly AlignedBufferPool _firstChunks = new(FirstChunkSize, maxIdle: 16);
     private readonly AlignedBufferPool _chunks = new(ChunkSize, maxIdle: 8);
     private int _disposed;
 
@@ -251,6 +253,10 @@ internal sealed partial class ObjectStore : IDisposable
     /// <param name="bucket">The bucket.</param>
     /// <param name="key">The key.</param>
     /// <param name="body">The request body.</param>
+    /// <param name="declaredLength">
+    /// Its Content-Length, or null when it has none (chunked). The body must end there, as Kestrel enforces; a body that
+    /// ends sooner fails with <see cref="EndOfStreamException"/>.
+    /// </param>
     /// <param name="headers">The headers to keep.</param>
     /// <param name="expectedMd5">The decoded Content-MD5, or null.</param>
     /// <param name="forbidOverwrite">Refuse when the key exists (<c>x-oss-forbid-overwrite: true</c>).</param>
@@ -259,33 +265,51 @@ internal sealed partial class ObjectStore : IDisposable
     [SuppressMessage("Security", "CA5351:Do Not Use Broken Cryptographic Algorithms",
         Justification = "MD5 is the OSS ETag and Content-MD5 checksum (OSS-V4.md §7), an integrity check, not a security control.")]
     public async Task<PutOutcome> PutObjectAsync(
-        string bucket, string key, Stream body, ObjectHeaders headers, byte[]? expectedMd5, bool forbidOverwrite, CancellationToken cancellationToken)
+        string bucket, string key, Stream body, long? declaredLength, ObjectHeaders headers, byte[]? expectedMd5, bool forbidOverwrite,
+        CancellationToken cancellationToken)
     {
         if (GetBucket(bucket) is null)
         {
             return new PutOutcome(PutStatus.NoSuchBucket);
         }
 
-        AlignedBuffer? first = _firstChunks.Rent();
+        // A body whose Content-Length says it fits in its row is read straight into the array the row keeps: no 64 KiB
+        // first buffer per upload (64 of them under 64 concurrent small PUTs were 4 MiB of the server's memory) and
+        // no copy out of it.
+        AlignedBuffer? first = declaredLength < FirstChunkSize ? null : _firstChunks.Rent();
         string? tempPath = null;
         var moved = false;
         try
         {
-            var filled = await FillAsync(body, first.Memory, cancellationToken).ConfigureAwait(false);
-            byte[]? inlineBody = null;
+            byte[]? inlineBody;
+            if (first is null)
+            {
+                inlineBody = new byte[declaredLength!.Value];
+                var read = await FillAsync(body, inlineBody, cancellationToken).ConfigureAwait(false);
+                if (read < inlineBody.Length)
+                {
+                    throw new EndOfStreamException($"The body ended after {read} of its {inlineBody.Length} bytes.");
+                }
+            }
+            else
+            {
+                // Without a Content-Length under 64 KiB, a body shorter than the first read is kept in its row too.
+                var filled = await FillAsync(body, first.Memory, cancellationToken).ConfigureAwait(false);
+                inlineBody = filled < first.Length ? first.Span[..filled].ToArray() : null;
+            }
+
             long size;
             byte[] md5;
             ulong crc;
-            if (filled < first.Length)
+            if (inlineBody is not null)
             {
-                // The whole body fit in the first read: it is stored in its row and committed with it.
-                inlineBody = first.Span[..filled].ToArray();
-                (size, md5, crc) = (filled, MD5.HashData(inlineBody), Crc64.HashToUInt64(Crc64Xz, inlineBody));
+                // The whole body is here: it is stored in its row and committed with it.
+                (size, md5, crc) = (inlineBody.Length, MD5.HashData(inlineBody), Crc64.HashToUInt64(Crc64Xz, inlineBody));
             }
             else
             {
                 tempPath = Path.Combine(_tempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
-                var received = ReceiveAsync(body, first, tempPath, cancellationToken);
+                var received = ReceiveAsync(body, first!, tempPath, cancellationToken);
                 first = null; // ReceiveAsync owns it now
                 if (await received.ConfigureAwait(false) is not { } whole)
                 {

@@ -18,6 +18,18 @@ public sealed class ObjectStoreListingTests : IDisposable
     }
 
     [Fact]
+    public async Task ABodyEndingBeforeItsDeclaredLength_FailsAndCommitsNothing()
+    {
+        // Kestrel enforces Content-Length itself; the store does not rely on it to never keep a short body whole.
+        using var body = new MemoryStream([1, 2, 3]);
+
+        await Assert.ThrowsAsync<EndOfStreamException>(() => _store.PutObjectAsync(
+            "bucket", "short", body, 5, new ObjectHeaders(null, null, null, null, null, new Dictionary<string, string>()), null, false, CancellationToken.None));
+
+        Assert.Null(_store.GetObject("bucket", "short"));
+    }
+
+    [Fact]
     public async Task Keys_AreListedInUtf8ByteOrder()
     {
         // UTF-16 ordinal order puts U+FF5E before U+10000 (a surrogate pair); UTF-8 byte order, OSS's, does not.
@@ -120,7 +132,7 @@ public sealed class ObjectStoreListingTests : IDisposable
         foreach (var key in keys)
         {
             using var body = new MemoryStream([1]);
-            var outcome = await _store.PutObjectAsync("bucket", key, body, headers, null, false, CancellationToken.None);
+            var outcome = await _store.PutObjectAsync("bucket", key, body, body.Length, headers, null, false, CancellationToken.None);
             Assert.Equal(PutStatus.Created, outcome.Status);
         }
     }

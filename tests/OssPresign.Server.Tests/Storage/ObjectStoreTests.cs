@@ -41,6 +41,8 @@ public sealed partial class ObjectStoreTests
     [InlineData(65_536)]
     [InlineData(65_537)]
     [InlineData(65_536 + 4096)]
+    [InlineData(524_288 + 65_536)]
+    [InlineData(524_288 + 65_536 + 1)]
     [InlineData(1_048_576 + 65_536)]
     [InlineData(1_048_576 + 65_536 + 1)]
     [InlineData((3 * 1_048_576) + 12_345)]
@@ -59,6 +61,29 @@ public sealed partial class ObjectStoreTests
         Assert.Equal($"\"{Convert.ToHexString(System.Security.Cryptography.MD5.HashData(body))}\"", put.Headers.ETag?.Tag);
         Assert.Equal(Crc64.HashToUInt64(ObjectStore.Crc64Xz, body).ToString(System.Globalization.CultureInfo.InvariantCulture),
             TestServer.Single(put.Headers, "x-oss-hash-crc64ecma"));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4096)]
+    [InlineData(65_535)]
+    [InlineData(65_536)]
+    [InlineData(65_537)]
+    [InlineData(1_048_576 + 65_536 + 1)]
+    public async Task ChunkedBodies_WithoutContentLength_AreStoredWhole(int size)
+    {
+        await using var t = await TestServer.StartAsync();
+        var body = TestServer.RandomBytes(size);
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "chunked.bin" });
+        using var request = TestServer.Request(presigned, new ByteArrayContent(body));
+        request.Headers.TransferEncodingChunked = true;
+
+        using var put = await t.Http.SendAsync(request);
+        using var get = await t.GetAsync("examplebucket", "chunked.bin");
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(body, await get.Content.ReadAsByteArrayAsync());
+        Assert.Equal($"\"{Convert.ToHexString(System.Security.Cryptography.MD5.HashData(body))}\"", put.Headers.ETag?.Tag);
     }
 
     private static readonly string[] OddKeys =
