@@ -273,9 +273,8 @@ internal sealed partial class ObjectStore : IDisposable
             return new PutOutcome(PutStatus.NoSuchBucket);
         }
 
-        // A body whose Content-Length says it fits in its row is read straight into the array the row keeps: no 64 KiB
-        // first buffer per upload (64 of them under 64 concurrent small PUTs were 4 MiB of the server's memory) and
-        // no copy out of it.
+        // A body whose Content-Length says it fits in its row is read straight into the array the row keeps: no pooled
+        // 64 KiB buffer per upload and no copy out of it.
         AlignedBuffer? first = declaredLength < FirstChunkSize ? null : _firstChunks.Rent();
         string? tempPath = null;
         var moved = false;
