@@ -64,6 +64,17 @@ if [[ $build == 1 ]]; then
   dotnet build "$repo/bench/OssPresign.LoadGen" -c Release -v q -nologo >/dev/null
 fi
 
+# A full run keeps ~4.8 GB per round (both 1 GiB bodies, nginx's 4 KiB files, ours' database); a disk that fills
+# mid-run fails it half-way, so refuse up front.
+mkdir -p "$BENCH_DIR"
+needed_mib=$(( ROUNDS * (2 * LARGE_MIB + 3 * 1024) ))
+free_mib=$(( $(df --output=avail -k "$BENCH_DIR" | tail -1) / 1024 ))
+if (( free_mib < needed_mib )); then
+  echo "not enough free space under $BENCH_DIR: ${free_mib} MiB free, this run keeps up to ~${needed_mib} MiB;" \
+    "remove old run-* folders there (not right before measuring: file creation is slow for minutes after a large delete)" >&2
+  exit 2
+fi
+
 run=$BENCH_DIR/run-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$run"
 echo "run folder: $run"
