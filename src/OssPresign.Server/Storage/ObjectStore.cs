@@ -44,7 +44,7 @@ internal sealed partial class ObjectStore : IDisposable
     /// <summary>
     /// The chunks of a larger body: big enough that each costs few syscalls and thread-pool hops, small enough that
     /// an upload holds at most 2 MiB (<see cref="ChunksInFlight"/>). 1 MiB chunks were ~5% faster on a 1 GiB upload
-    /// here, within the noise, and added 2 MiB to the server's peak RSS, whose budget is tight (docs/benchmarks.md).
+    /// here, within the noise, and held 2 MiB more per upload against a tight RSS budget (docs/benchmarks.md).
     /// </summary>
     private const int ChunkSize = 512 * 1024;
 
@@ -98,8 +98,8 @@ internal sealed partial class ObjectStore : IDisposable
     private readonly Channel<FsyncRequest> _fsyncs = Channel.CreateUnbounded<FsyncRequest>();
     private readonly Thread[] _fsyncThreads;
 
-    // Idle buffers kept for the next uploads: 16 first reads (only bodies without a Content-Length under 64 KiB take
-    // one) and 8 chunks (two uploads' worth).
+    // Idle buffers kept for the next uploads: 16 first reads (a body whose Content-Length is under 64 KiB takes none)
+    // and 8 chunks (two uploads' worth).
     private readonly AlignedBufferPool _firstChunks = new(FirstChunkSize, maxIdle: 16);
     private readonly AlignedBufferPool _chunks = new(ChunkSize, maxIdle: 8);
     private int _disposed;
