@@ -16,7 +16,8 @@ namespace OssPresign.Server.Storage;
 /// </summary>
 /// <remarks>
 /// A PutObject of a larger body streams it to <c>tmp/</c> while computing MD5 and CRC-64, fsyncs it, renames it into
-/// <c>objects/</c> under a fresh id and then commits the row in one SQLite transaction. So an object is visible only
+/// <c>objects/</c> under a fresh id, fsyncs the folder it now lies in (so the rename survives a power cut too) and
+/// then commits the row in one SQLite transaction. So an object is visible only
 /// when complete; a crash before the commit leaves a temp file or an unreferenced body, and both are deleted on the
 /// next start. A body shorter than the first read (<see cref="FirstChunkSize"/>) is written into its row by the same
 /// commit, which makes it durable with the row: one WAL fsync per commit batch instead of a file create, an fsync
@@ -117,6 +118,7 @@ internal sealed partial class ObjectStore : IDisposable
         _logger = logger;
         Directory.CreateDirectory(_tempDirectory);
         Directory.CreateDirectory(_objectsDirectory);
+        CreateBodyFolders();
         _folderLock = LockFolder(DataDirectory);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -327,9 +329,18 @@ internal sealed partial class ObjectStore : IDisposable
             if (tempPath is not null)
             {
                 var bodyPath = BodyPath(bodyId);
-                Directory.CreateDirectory(Path.GetDirectoryName(bodyPath)!);
                 File.Move(tempPath, bodyPath);
                 moved = true;
+                try
+                {
+                    // The body's data was fsynced in ReceiveAsync; its new name is durable only once its folder is.
+                    await FlushFolderToDiskAsync(Path.GetDirectoryName(bodyPath)!).ConfigureAwait(false);
+                }
+                catch
+                {
+                    DeleteBody(bodyId);
+                    throw;
+                }
             }
 
             var stored = new StoredObject(bucket, key, bodyId, size, Convert.ToHexString(md5), crc, TruncateToSeconds(_time.GetUtcNow()), headers);
@@ -500,6 +511,16 @@ internal sealed partial class ObjectStore : IDisposable
         var request = new FsyncRequest(file);
         ObjectDisposedException.ThrowIf(!_fsyncs.Writer.TryWrite(request), this);
         return request.Done.Task;
+    }
+
+    /// <summary>fsyncs the folder <paramref name="directory"/> on one of the fsync threads.</summary>
+    private async Task FlushFolderToDiskAsync(string directory)
+    {
+        using var folder = DirectorySync.Open(directory);
+        if (folder is not null)
+        {
+            await FlushToDiskAsync(folder).ConfigureAwait(false);
+        }
     }
 
     /// <summary>An fsync thread: fsyncs whatever is queued until Dispose completes the queue and it is empty.</summary>
@@ -750,6 +771,26 @@ internal sealed partial class ObjectStore : IDisposable
     /// Holds the data folder exclusively: a second server on it would delete the first one's in-progress uploads as
     /// leftovers when it starts.
     /// </summary>
+    /// <summary>
+    /// Creates the 256 folders bodies are spread over and makes them and the data folder durable, once, so that an
+    /// upload only has to fsync its own folder after its rename: a folder made on demand would need its parent fsynced
+    /// too, before any upload into it is acknowledged.
+    /// </summary>
+    private void CreateBodyFolders()
+    {
+        for (var prefix = 0; prefix < 256; prefix++)
+        {
+            Directory.CreateDirectory(Path.Combine(_objectsDirectory, prefix.ToString("x2", CultureInfo.InvariantCulture)));
+        }
+
+        DirectorySync.Flush(_objectsDirectory);
+        DirectorySync.Flush(DataDirectory);
+        if (Path.GetDirectoryName(DataDirectory) is { } parent)
+        {
+            DirectorySync.Flush(parent);
+        }
+    }
+
     private static FileStream LockFolder(string dataDirectory)
     {
         try
@@ -1134,9 +1175,9 @@ internal sealed partial class ObjectStore : IDisposable
             }
         }
 
-        // The converse: a row whose body is gone. The body is fsynced before the commit, but its directory entry is
-        // not (.NET cannot fsync a directory), so a power cut can lose the rename; such an object must not stay
-        // visible as a broken one.
+        // The converse: a row whose body is gone. The body and its folder are fsynced before the commit, so only a
+        // file removed by hand (or a disk that ignores fsync) leaves one; such an object must not stay visible as a
+        // broken one.
         foreach (var bodyId in referenced)
         {
             if (!File.Exists(BodyPath(bodyId)))
