@@ -1,5 +1,5 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 using OssPresign.Server.Api;
 using OssPresign.Signing;
 
@@ -236,7 +236,7 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
             problem = "This access key is a temporary (STS) key: the request must carry its security token (x-oss-security-token).";
         }
         else if (expected is not null
-            && !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(provided!)))
+            && !CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(expected.AsSpan()), MemoryMarshal.AsBytes(provided.AsSpan())))
         {
             // Constant time: the token is a credential, so timing must not reveal how much of a guess was right.
             problem = "The security token does not belong to this access key.";
