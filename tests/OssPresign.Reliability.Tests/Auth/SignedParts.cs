@@ -28,9 +28,14 @@ internal static class SignedParts
         return (authority, target.StartsWith('/') ? target : "/" + target);
     }
 
-    /// <summary>The host a request is sent with: its own Host header if it has one, else the URL's authority.</summary>
+    /// <summary>
+    /// The host a request is sent with: its own Host header if it has one, else the URL's authority (which the HTTP
+    /// fuzz sends as the Host header). Whitespace around a header value is not part of it (RFC 9110 §5.5), and HTTP
+    /// servers drop it: kept, a tab before <c>bucket.localhost</c> made a different bucket here and the same one on
+    /// the server.
+    /// </summary>
     public static string Host(FuzzRequest request) =>
-        request.Headers.FirstOrDefault(h => h.Key.Equals("host", StringComparison.OrdinalIgnoreCase)).Value ?? Split(request.Url).Authority;
+        (request.Headers.FirstOrDefault(h => h.Key.Equals("host", StringComparison.OrdinalIgnoreCase)).Value ?? Split(request.Url).Authority).Trim(' ', '\t');
 
     /// <summary>Method, bucket, key, every query parameter but the signature, and every signed header, as one string.</summary>
     /// <param name="request">The request.</param>
