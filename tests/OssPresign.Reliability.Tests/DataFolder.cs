@@ -5,7 +5,7 @@ namespace OssPresign.Reliability.Tests;
 /// <summary>
 /// Reads the layout of a server's data folder (Storage/ObjectStore.cs): <c>metadata.db</c> (SQLite, WAL),
 /// <c>tmp/</c> (uploads in progress) and <c>objects/xx/&lt;body id&gt;</c> (committed bodies of 64 KiB or more; shorter
-/// ones are in their row).
+/// ones are in SQLite's <c>bodies</c> table, or in their objects row when an earlier version wrote them).
 /// </summary>
 internal sealed class DataFolder(string path)
 {
@@ -29,10 +29,25 @@ internal sealed class DataFolder(string path)
         [.. Directory.EnumerateFileSystemEntries(Path).Select(System.IO.Path.GetFileName).Where(n => !KnownEntries.Contains(n!)).Select(n => n!)];
 
     /// <summary>
-    /// The body files the committed rows name (rows whose body is not inline); read while the server may be running
-    /// (WAL readers do not block).
+    /// The body files the committed rows name (rows whose body is not kept in SQLite); read while the server may be
+    /// running (WAL readers do not block).
     /// </summary>
-    public IReadOnlyList<string> CommittedBodyFiles()
+    public IReadOnlyList<string> CommittedBodyFiles() =>
+        Query("SELECT body_id FROM objects WHERE body IS NULL AND substr(body_id, 1, 1) <> 'i'");
+
+    /// <summary>
+    /// What is wrong between the objects and the small bodies kept in SQLite: rows of <c>bodies</c> no object names
+    /// (a leak) and objects whose body should be there and is not (a loss).
+    /// </summary>
+    public IReadOnlyList<string> SmallBodyMismatches() => Query(
+        """
+        SELECT 'unnamed body ' || body_id FROM bodies WHERE body_id NOT IN (SELECT body_id FROM objects)
+        UNION ALL
+        SELECT 'missing body of ' || key FROM objects
+        WHERE body IS NULL AND substr(body_id, 1, 1) = 'i' AND body_id NOT IN (SELECT body_id FROM bodies)
+        """);
+
+    private List<string> Query(string sql)
     {
         var connectionString = new SqliteConnectionStringBuilder
         {
@@ -43,20 +58,20 @@ internal sealed class DataFolder(string path)
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT body_id FROM objects WHERE body IS NULL";
+        command.CommandText = sql;
         using var reader = command.ExecuteReader();
-        var ids = new List<string>();
+        var values = new List<string>();
         while (reader.Read())
         {
-            ids.Add(reader.GetString(0));
+            values.Add(reader.GetString(0));
         }
 
-        return ids;
+        return values;
     }
 
     /// <summary>
-    /// Asserts the folder is clean: no upload left in <c>tmp/</c>, no unknown entry, and the body files are exactly
-    /// the bodies the committed rows name (no orphan body, no row without a body).
+    /// Asserts the folder is clean: no upload left in <c>tmp/</c>, no unknown entry, the body files are exactly the
+    /// bodies the committed rows name (no orphan body, no row without a body), and so are the small bodies in SQLite.
     /// </summary>
     public void AssertNoOrphans()
     {
@@ -65,6 +80,7 @@ internal sealed class DataFolder(string path)
         var files = BodyFiles().Select(f => System.IO.Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
         var committed = CommittedBodyFiles().Order(StringComparer.Ordinal).ToList();
         Assert.Equal(committed, files);
+        Assert.Empty(SmallBodyMismatches());
     }
 
     /// <summary>

@@ -11,17 +11,17 @@ using Microsoft.Win32.SafeHandles;
 namespace OssPresign.Server.Storage;
 
 /// <summary>
-/// Buckets and objects: metadata in SQLite (WAL); bodies under 64 KiB in their row, larger ones as files named by
-/// generated ids under <c>objects/</c>.
+/// Buckets and objects: metadata in SQLite (WAL); bodies under 64 KiB in SQLite too (table <c>bodies</c>), larger
+/// ones as files named by generated ids under <c>objects/</c>.
 /// </summary>
 /// <remarks>
 /// A PutObject of a larger body streams it to <c>tmp/</c> while computing MD5 and CRC-64, fsyncs it, renames it into
 /// <c>objects/</c> under a fresh id, fsyncs the folder it now lies in (so the rename survives a power cut too) and
-/// then commits the row in one SQLite transaction. So an object is visible only
-/// when complete; a crash before the commit leaves a temp file or an unreferenced body, and both are deleted on the
-/// next start. A body shorter than the first read (<see cref="FirstChunkSize"/>) is written into its row by the same
-/// commit, which makes it durable with the row: one WAL fsync per commit batch instead of a file create, an fsync
-/// and a rename per object, which is what capped small PUTs (docs/benchmarks.md). Commits are serialized, so
+/// then commits the row in one SQLite transaction. So an object is visible only when complete; a crash before the
+/// commit leaves a temp file or an unreferenced body, and both are deleted on the next start. A body shorter than the
+/// first read (<see cref="FirstChunkSize"/>) is written into SQLite by the same commit as its row, which makes it
+/// durable with the row: one WAL fsync per commit batch instead of a file create, an fsync and a rename per object,
+/// which is what capped small PUTs (docs/benchmarks.md). Commits are serialized, so
 /// concurrent PUTs of one key leave exactly one whole winner (the last to commit) and its loser's body is deleted.
 /// No key ever becomes part of a path.
 /// <para>
@@ -38,7 +38,7 @@ internal sealed partial class ObjectStore : IDisposable
 
     /// <summary>
     /// The first read of a body, without renting a large buffer per connection (64 uploads x 1 MiB would be most of
-    /// the memory budget). A body shorter than this is kept in its row; a longer one becomes a file.
+    /// the memory budget). A body shorter than this is kept in SQLite; a longer one becomes a file.
     /// </summary>
     private const int FirstChunkSize = 64 * 1024;
 
@@ -126,8 +126,17 @@ internal sealed partial class ObjectStore : IDisposable
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
         }.ToString();
-        CreateSchema();
-        RemoveLeftovers();
+        try
+        {
+            CreateSchema();
+            RemoveLeftovers();
+        }
+        catch
+        {
+            // The folder stays usable by whoever fixes the problem: a server that did not start holds no lock on it.
+            _folderLock.Dispose();
+            throw;
+        }
 
         // A dedicated thread: it blocks in SQLite and fsync, which must not take a thread-pool thread for good.
         _committer = new Thread(CommitLoop) { IsBackground = true, Name = "ObjectStore committer" };
@@ -275,7 +284,7 @@ internal sealed partial class ObjectStore : IDisposable
             return new PutOutcome(PutStatus.NoSuchBucket);
         }
 
-        // A body whose Content-Length says it fits in its row is read straight into the array the row keeps: no pooled
+        // A body whose Content-Length says it fits in SQLite is read straight into the array SQLite stores: no pooled
         // 64 KiB buffer per upload and no copy out of it.
         AlignedBuffer? first = declaredLength < FirstChunkSize ? null : _firstChunks.Rent();
         string? tempPath = null;
@@ -294,7 +303,7 @@ internal sealed partial class ObjectStore : IDisposable
             }
             else
             {
-                // Without a Content-Length under 64 KiB, a body shorter than the first read is kept in its row too.
+                // Without a Content-Length under 64 KiB, a body shorter than the first read is kept in SQLite too.
                 var filled = await FillAsync(body, first.Memory, cancellationToken).ConfigureAwait(false);
                 inlineBody = filled < first.Length ? first.Span[..filled].ToArray() : null;
             }
@@ -304,7 +313,7 @@ internal sealed partial class ObjectStore : IDisposable
             ulong crc;
             if (inlineBody is not null)
             {
-                // The whole body is here: it is stored in its row and committed with it.
+                // The whole body is here: it is stored in SQLite and committed with its row.
                 (size, md5, crc) = (inlineBody.Length, MD5.HashData(inlineBody), Crc64.HashToUInt64(Crc64Xz, inlineBody));
             }
             else
@@ -578,9 +587,11 @@ internal sealed partial class ObjectStore : IDisposable
     public StoredObject? GetObject(string bucket, string key) => FindObject(bucket, key, withInlineBody: false).Object;
 
     private const string FindObjectSql = $"SELECT {ObjectColumns} FROM objects WHERE bucket = $bucket AND key = $key";
-    private const string FindObjectWithBodySql = $"SELECT {ObjectColumns}, body FROM objects WHERE bucket = $bucket AND key = $key";
+    private const string FindObjectWithBodySql =
+        $"SELECT {ObjectColumns}, CASE WHEN body IS NOT NULL THEN body WHEN {InBodiesTable} THEN " +
+        "(SELECT data FROM bodies WHERE bodies.body_id = objects.body_id) END FROM objects WHERE bucket = $bucket AND key = $key";
 
-    /// <summary>An object's metadata and, when asked and its body is kept in the row, the body (under 64 KiB).</summary>
+    /// <summary>An object's metadata and, when asked and its body is kept in SQLite, the body (under 64 KiB).</summary>
     private (StoredObject? Object, byte[]? InlineBody) FindObject(string bucket, string key, bool withInlineBody)
     {
         using var connection = Open();
@@ -921,6 +932,7 @@ internal sealed partial class ObjectStore : IDisposable
         private readonly SqliteCommand _bucketExists;
         private readonly SqliteCommand _findBodyFile;
         private readonly SqliteCommand _upsert;
+        private readonly SqliteCommand _insertBody;
 
         public CommitStatements(SqliteConnection connection)
         {
@@ -930,26 +942,28 @@ internal sealed partial class ObjectStore : IDisposable
             _upsert = Command(
                 """
                 INSERT INTO objects (bucket, key, body_id, size, md5, crc64, last_modified, content_type, content_disposition,
-                                     content_encoding, cache_control, expires, metadata, body)
-                VALUES ($bucket, $key, $body_id, $size, $md5, $crc64, $modified, $type, $disposition, $encoding, $cache, $expires, $meta, $body)
+                                     content_encoding, cache_control, expires, metadata)
+                VALUES ($bucket, $key, $body_id, $size, $md5, $crc64, $modified, $type, $disposition, $encoding, $cache, $expires, $meta)
                 ON CONFLICT (bucket, key) DO UPDATE SET
                     body_id = excluded.body_id, size = excluded.size, md5 = excluded.md5, crc64 = excluded.crc64,
                     last_modified = excluded.last_modified, content_type = excluded.content_type,
                     content_disposition = excluded.content_disposition, content_encoding = excluded.content_encoding,
                     cache_control = excluded.cache_control, expires = excluded.expires, metadata = excluded.metadata,
-                    body = excluded.body
+                    body = NULL
                 """,
                 "$bucket", "$key", "$body_id", "$size", "$md5", "$crc64", "$modified", "$type", "$disposition", "$encoding", "$cache", "$expires",
-                "$meta", "$body");
+                "$meta");
+            _insertBody = Command("INSERT INTO bodies (body_id, data) VALUES ($body_id, $data)", "$body_id", "$data");
         }
 
-        /// <summary>Begins a transaction that the three statements join.</summary>
+        /// <summary>Begins a transaction that the four statements join.</summary>
         public SqliteTransaction Begin()
         {
             var transaction = _connection.BeginTransaction();
             _bucketExists.Transaction = transaction;
             _findBodyFile.Transaction = transaction;
             _upsert.Transaction = transaction;
+            _insertBody.Transaction = transaction;
             return transaction;
         }
 
@@ -974,11 +988,18 @@ internal sealed partial class ObjectStore : IDisposable
             [
                 stored.Bucket, stored.Key, stored.BodyId, stored.Size, stored.Md5Hex, stored.Crc64.ToString(CultureInfo.InvariantCulture),
                 stored.LastModified.ToUnixTimeMilliseconds(), h.ContentType, h.ContentDisposition, h.ContentEncoding, h.CacheControl,
-                h.Expires, h.Metadata.Count == 0 ? "{}" : JsonSerializer.Serialize(h.Metadata, Json), inlineBody,
+                h.Expires, h.Metadata.Count == 0 ? "{}" : JsonSerializer.Serialize(h.Metadata, Json),
             ];
             for (var i = 0; i < values.Length; i++)
             {
                 _upsert.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            if (inlineBody is not null)
+            {
+                _insertBody.Parameters[0].Value = stored.BodyId;
+                _insertBody.Parameters[1].Value = inlineBody;
+                _insertBody.ExecuteNonQuery();
             }
 
             _upsert.ExecuteNonQuery();
@@ -989,6 +1010,7 @@ internal sealed partial class ObjectStore : IDisposable
             _bucketExists.Dispose();
             _findBodyFile.Dispose();
             _upsert.Dispose();
+            _insertBody.Dispose();
             _connection.Dispose();
         }
 
@@ -1010,7 +1032,7 @@ internal sealed partial class ObjectStore : IDisposable
     {
         public StoredObject Object { get; } = stored;
 
-        /// <summary>The body when it is kept in the row; null when it is a file.</summary>
+        /// <summary>The body when it is kept in SQLite; null when it is a file.</summary>
         public byte[]? InlineBody { get; } = inlineBody;
 
         public bool ForbidOverwrite { get; } = forbidOverwrite;
@@ -1057,11 +1079,20 @@ internal sealed partial class ObjectStore : IDisposable
     }
 
     /// <summary>
-    /// The body file of an object: its id, an empty string when the body is in the row, null when there is no such
+    /// The body file of an object: its id, an empty string when the body is kept in SQLite, null when there is no such
     /// object.
     /// </summary>
     private const string FindBodyFileSql =
-        "SELECT CASE WHEN body IS NULL THEN body_id ELSE '' END FROM objects WHERE bucket = $bucket AND key = $key";
+        $"SELECT CASE WHEN {IsBodyFile} THEN body_id ELSE '' END FROM objects WHERE bucket = $bucket AND key = $key";
+
+    /// <summary>
+    /// SQL: the objects row's body is a file. Small bodies have an id starting with <c>i</c> (kept in
+    /// <c>bodies</c>) or, as written before that table, a non-NULL <c>body</c>; file ids are hexadecimal.
+    /// </summary>
+    private const string IsBodyFile = "(body IS NULL AND substr(body_id, 1, 1) <> 'i')";
+
+    /// <summary>SQL: the objects row's body is a row of the <c>bodies</c> table.</summary>
+    private const string InBodiesTable = "(body IS NULL AND substr(body_id, 1, 1) = 'i')";
 
     /// <inheritdoc cref="FindBodyFileSql"/>
     private static string? FindBodyFile(SqliteConnection connection, SqliteTransaction transaction, string bucket, string key)
@@ -1099,10 +1130,27 @@ internal sealed partial class ObjectStore : IDisposable
         return connection;
     }
 
+    /// <summary>
+    /// The layout of the data folder this code writes, in SQLite's <c>user_version</c>: 0 for folders written before
+    /// it was recorded, 1 since small bodies have their own table.
+    /// </summary>
+    internal const int LayoutVersion = 1;
+
     private void CreateSchema()
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
+
+        // A newer layout may keep objects where this code does not look, and the start-up clean-up would delete them
+        // as broken: refuse it rather than lose them. Older layouts are upgraded in place below.
+        command.CommandText = "PRAGMA user_version";
+        var version = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        if (version > LayoutVersion)
+        {
+            throw new InvalidOperationException(
+                $"The data folder '{DataDirectory}' was written by a newer version of the local OSS server (layout {version}; this " +
+                $"version knows up to {LayoutVersion}); run that version, or choose another folder.");
+        }
 
         // key is TEXT with the default BINARY collation: comparisons are memcmp over UTF-8, which is OSS's list order.
         command.CommandText =
@@ -1134,13 +1182,40 @@ internal sealed partial class ObjectStore : IDisposable
             """;
         command.ExecuteNonQuery();
 
-        // Data folders from before inline bodies: every body there is a file, which a NULL body says.
+        // Data folders from before small bodies were kept in SQLite: every body there is a file, which a NULL body
+        // says. Added before the triggers below, which name the column.
         command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('objects') WHERE name = 'body'";
         if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
         {
             command.CommandText = "ALTER TABLE objects ADD COLUMN body BLOB";
             command.ExecuteNonQuery();
         }
+
+        // Small bodies have a table of their own, keyed by their time-ordered id: new ones are appended at its right
+        // edge, and objects stays a table of short rows (~20 to a page) whose inner pages fit SQLite's page cache. In
+        // objects.body (where data folders written before 2026-11-28 keep them), each 4 KiB body took a leaf page of
+        // its own and an overflow page at a random place in the objects B-tree, which outgrew the cache: a small PUT's
+        // lookup and upsert read pages back from the WAL and the file (the committer's CPU per PUT fell by 10-13%
+        // without them, docs/benchmarks.md), and listing 1,000 keys read 1,000 leaf pages instead of ~50. The
+        // triggers delete such a body with the row that names it, in the same transaction, whichever statement
+        // replaces or deletes that row.
+        command.CommandText =
+            """
+            CREATE TABLE IF NOT EXISTS bodies (
+                body_id TEXT NOT NULL PRIMARY KEY,
+                data    BLOB NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TRIGGER IF NOT EXISTS objects_body_deleted AFTER DELETE ON objects
+                WHEN old.body IS NULL AND substr(old.body_id, 1, 1) = 'i'
+                BEGIN DELETE FROM bodies WHERE body_id = old.body_id; END;
+            CREATE TRIGGER IF NOT EXISTS objects_body_replaced AFTER UPDATE OF body_id ON objects
+                WHEN old.body IS NULL AND substr(old.body_id, 1, 1) = 'i' AND new.body_id <> old.body_id
+                BEGIN DELETE FROM bodies WHERE body_id = old.body_id; END;
+            """;
+        command.ExecuteNonQuery();
+
+        command.CommandText = $"PRAGMA user_version = {LayoutVersion}";
+        command.ExecuteNonQuery();
     }
 
     private void RemoveLeftovers()
@@ -1158,7 +1233,7 @@ internal sealed partial class ObjectStore : IDisposable
         using (var connection = Open())
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT body_id FROM objects WHERE body IS NULL";
+            command.CommandText = $"SELECT body_id FROM objects WHERE {IsBodyFile}";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -1193,11 +1268,12 @@ internal sealed partial class ObjectStore : IDisposable
     private static string NewBodyFileId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>
-    /// The id of a new body kept in its row, which is never a file name: <c>i</c> and a version 7 UUID (a millisecond
-    /// timestamp, then random bits). Ids of later milliseconds sort after earlier ones and after every file id, so the UNIQUE index
-    /// on <c>body_id</c> grows at its right edge and a batch of small PUTs dirties one or two of its pages. A random id
-    /// dirtied one page per row, which the WAL and then the checkpoint each wrote: 4 KiB PUTs wrote ~19 KB per
-    /// request to disk instead of ~12 KB, and ran 20-30% slower (docs/benchmarks.md).
+    /// The id of a new body kept in SQLite, which is never a file name: <c>i</c> and a version 7 UUID (a millisecond
+    /// timestamp, then random bits). Ids of later milliseconds sort after earlier ones and after every file id, so the
+    /// <c>bodies</c> table and the UNIQUE index on <c>body_id</c> grow at their right edge and a batch of small PUTs
+    /// dirties one or two of their leaf pages. A random id dirtied one page per row, which the WAL and then the
+    /// checkpoint each wrote: 4 KiB PUTs wrote ~19 KB per request to disk instead of ~12 KB, and ran 20-30% slower
+    /// (docs/benchmarks.md).
     /// </summary>
     private string NewInlineBodyId() => "i" + Guid.CreateVersion7(_time.GetUtcNow()).ToString("N");
 

@@ -256,7 +256,7 @@ public sealed partial class ObjectStoreTests
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(t.DataDirectory, "metadata.db")};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT body_id, body IS NULL FROM objects ORDER BY key";
+        command.CommandText = "SELECT body_id, body_id NOT IN (SELECT body_id FROM bodies) FROM objects ORDER BY key";
         using var reader = command.ExecuteReader();
         var fileId = string.Empty;
         var inlineIds = new List<string>();
@@ -291,11 +291,12 @@ public sealed partial class ObjectStoreTests
 
         await t.RestartAsync(o =>
         {
-            // The schema as it was: no body column, every body a file.
+            // The schema as it was: no bodies table, no body column, every body a file.
             using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(t.DataDirectory, "metadata.db")};Pooling=False");
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "ALTER TABLE objects DROP COLUMN body";
+            command.CommandText =
+                "DROP TRIGGER objects_body_deleted; DROP TRIGGER objects_body_replaced; DROP TABLE bodies; ALTER TABLE objects DROP COLUMN body";
             command.ExecuteNonQuery();
             return o;
         });
