@@ -305,13 +305,15 @@ run_small() {
   else
     stop_server TERM
     committed=$(sqlite3 "$dir/data/metadata.db" "SELECT count(*) FROM objects WHERE bucket = '$BUCKET' AND key LIKE 'small/%' AND size = $SMALL_BYTES")
-    # A sample of committed objects: each body (in its row when under 64 KiB, else a file) has the recorded MD5.
-    sqlite3 -separator ' ' "$dir/data/metadata.db" "SELECT body_id, md5, body IS NOT NULL FROM objects WHERE key LIKE 'small/%' ORDER BY random() LIMIT 50" |
+    # A sample of committed objects: each body has the recorded MD5. Under 64 KiB it is in SQLite: in the bodies
+    # table (or, in data folders of earlier versions, in its objects row); else a file.
+    in_sqlite="COALESCE(o.body, (SELECT data FROM bodies b WHERE b.body_id = o.body_id))"
+    sqlite3 -separator ' ' "$dir/data/metadata.db" "SELECT body_id, md5, $in_sqlite IS NOT NULL FROM objects o WHERE key LIKE 'small/%' ORDER BY random() LIMIT 50" |
       while read -r body md5 inline; do
         file=$dir/data/objects/${body:0:2}/$body
         if [[ $inline == 1 ]]; then
           file=$dir/sample-body.bin
-          sqlite3 "$dir/data/metadata.db" "SELECT writefile('$file', body) FROM objects WHERE body_id = '$body'" >/dev/null
+          sqlite3 "$dir/data/metadata.db" "SELECT writefile('$file', $in_sqlite) FROM objects o WHERE body_id = '$body'" >/dev/null
         fi
         [[ $(md5sum "$file" | cut -d' ' -f1) == "${md5,,}" ]] || { echo "object body $body does not match its MD5" >&2; exit 1; }
       done
