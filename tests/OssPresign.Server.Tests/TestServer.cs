@@ -182,7 +182,7 @@ internal sealed class TestServer : IAsyncDisposable
         }
     }
 
-    /// <summary>The smallest body the store keeps as a file; shorter ones are kept in their row.</summary>
+    /// <summary>The smallest body the store keeps as a file; shorter ones are kept in SQLite.</summary>
     public const int FileBodySize = 64 * 1024;
 
     /// <summary>The body files under <c>objects/</c>.</summary>

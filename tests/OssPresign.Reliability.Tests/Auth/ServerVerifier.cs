@@ -29,7 +29,8 @@ internal sealed class ServerVerifier
         var store = new Dictionary<string, StringValues>(StringComparer.OrdinalIgnoreCase);
         if (!request.Headers.Any(h => h.Key.Equals("host", StringComparison.OrdinalIgnoreCase)))
         {
-            store["Host"] = authority;
+            // Sent as the Host header (the HTTP fuzz does), so trimmed as every header value is below.
+            store["Host"] = authority.Trim(' ', '\t');
         }
 
         foreach (var (name, value) in request.Headers)

@@ -410,7 +410,9 @@ public sealed partial class ObjectStoreTests
         using var get = await t.GetAsync("examplebucket", "contended.bin");
         var stored = await get.Content.ReadAsByteArrayAsync();
         Assert.Contains(bodies, b => b.AsSpan().SequenceEqual(stored));
-        Assert.Single(Directory.EnumerateFiles(Path.Combine(t.DataDirectory, "objects"), "*", SearchOption.AllDirectories));
+
+        // The losers' bodies are deleted just after their batch is answered, not before.
+        await TestServer.WaitUntilAsync(() => t.BodyFiles().Length == 1, "the replaced bodies are deleted");
         foreach (var response in responses)
         {
             response.Dispose();
