@@ -118,7 +118,6 @@ internal sealed partial class ObjectStore : IDisposable
         _logger = logger;
         Directory.CreateDirectory(_tempDirectory);
         Directory.CreateDirectory(_objectsDirectory);
-        CreateBodyFolders();
         _folderLock = LockFolder(DataDirectory);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -128,6 +127,7 @@ internal sealed partial class ObjectStore : IDisposable
         }.ToString();
         try
         {
+            CreateBodyFolders();
             CreateSchema();
             RemoveLeftovers();
         }
