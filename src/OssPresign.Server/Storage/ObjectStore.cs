@@ -21,9 +21,8 @@ namespace OssPresign.Server.Storage;
 /// commit leaves a temp file or an unreferenced body, and both are deleted on the next start. A body shorter than the
 /// first read (<see cref="FirstChunkSize"/>) is written into SQLite by the same commit as its row, which makes it
 /// durable with the row: one WAL fsync per commit batch instead of a file create, an fsync and a rename per object,
-/// which is what capped small PUTs (docs/benchmarks.md). Commits are serialized, so
-/// concurrent PUTs of one key leave exactly one whole winner (the last to commit) and its loser's body is deleted.
-/// No key ever becomes part of a path.
+/// which is what capped small PUTs (docs/benchmarks.md). Commits are serialized, so concurrent PUTs of one key leave
+/// exactly one whole winner (the last to commit) and its loser's body is deleted. No key ever becomes part of a path.
 /// <para>
 /// Object commits are grouped: one committer thread takes every PutObject waiting to commit and writes them in one
 /// transaction, so concurrent uploads share one WAL fsync instead of queueing for one each behind a lock (that lock
@@ -779,10 +778,6 @@ internal sealed partial class ObjectStore : IDisposable
     }
 
     /// <summary>
-    /// Holds the data folder exclusively: a second server on it would delete the first one's in-progress uploads as
-    /// leftovers when it starts.
-    /// </summary>
-    /// <summary>
     /// Creates the 256 folders bodies are spread over and makes them and the data folder durable, once, so that an
     /// upload only has to fsync its own folder after its rename: a folder made on demand would need its parent fsynced
     /// too, before any upload into it is acknowledged.
@@ -802,6 +797,10 @@ internal sealed partial class ObjectStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Holds the data folder exclusively: a second server on it would delete the first one's in-progress uploads as
+    /// leftovers when it starts.
+    /// </summary>
     private static FileStream LockFolder(string dataDirectory)
     {
         try
