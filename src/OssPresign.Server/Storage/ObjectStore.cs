@@ -79,6 +79,8 @@ internal sealed partial class ObjectStore : IDisposable
     private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true };
 
     private readonly string _connectionString;
+    private readonly string _committerConnectionString;
+    private readonly WalCheckpointer _checkpointer;
     private readonly string _tempDirectory;
     private readonly string _objectsDirectory;
     private readonly TimeProvider _time;
@@ -124,6 +126,9 @@ internal sealed partial class ObjectStore : IDisposable
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
         }.ToString();
+
+        // Not pooled: it runs without automatic checkpoints (WalCheckpointer), which must not pass to other users.
+        _committerConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
         try
         {
             CreateBodyFolders();
@@ -137,6 +142,8 @@ internal sealed partial class ObjectStore : IDisposable
             throw;
         }
 
+        _checkpointer = new WalCheckpointer(Open, logger);
+
         // A dedicated thread: it blocks in SQLite and fsync, which must not take a thread-pool thread for good.
         _committer = new Thread(CommitLoop) { IsBackground = true, Name = "ObjectStore committer" };
         _committer.Start();
@@ -149,6 +156,9 @@ internal sealed partial class ObjectStore : IDisposable
 
     /// <summary>The absolute data folder.</summary>
     public string DataDirectory { get; }
+
+    /// <summary>How many WAL checkpoints ran off the committer's thread; for tests.</summary>
+    internal int BackgroundCheckpoints => _checkpointer.BackgroundCheckpoints;
 
     /// <summary>Creates a bucket, or updates its CORS rules when <paramref name="replaceCors"/> and it exists.</summary>
     /// <returns>False when it already existed.</returns>
@@ -770,6 +780,7 @@ internal sealed partial class ObjectStore : IDisposable
 
         _commits.Writer.Complete();
         _committer.Join();
+        _checkpointer.Dispose();
 
         // Pooled connections keep the database open; release them so the folder can be reused or deleted.
         using var connection = new SqliteConnection(_connectionString);
@@ -836,8 +847,9 @@ internal sealed partial class ObjectStore : IDisposable
 
                 try
                 {
-                    statements ??= new CommitStatements(Open());
+                    statements ??= new CommitStatements(OpenCommitter());
                     CommitBatch(statements, batch);
+                    _checkpointer.Committed(statements.Connection, BytesWritten(batch));
                 }
                 catch (Exception e)
                 {
@@ -859,6 +871,18 @@ internal sealed partial class ObjectStore : IDisposable
         {
             statements?.Dispose();
         }
+    }
+
+    /// <summary>About what a batch adds to the WAL: each row (~200 bytes in objects, and its index entries) and body.</summary>
+    private static long BytesWritten(List<PendingCommit> batch)
+    {
+        long bytes = 0;
+        foreach (var pending in batch)
+        {
+            bytes += 256 + (pending.InlineBody?.Length ?? 0);
+        }
+
+        return bytes;
     }
 
     private void CommitBatch(CommitStatements statements, List<PendingCommit> batch)
@@ -927,7 +951,6 @@ internal sealed partial class ObjectStore : IDisposable
     /// </summary>
     private sealed class CommitStatements : IDisposable
     {
-        private readonly SqliteConnection _connection;
         private readonly SqliteCommand _bucketExists;
         private readonly SqliteCommand _findBodyFile;
         private readonly SqliteCommand _upsert;
@@ -935,7 +958,7 @@ internal sealed partial class ObjectStore : IDisposable
 
         public CommitStatements(SqliteConnection connection)
         {
-            _connection = connection;
+            Connection = connection;
             _bucketExists = Command("SELECT EXISTS (SELECT 1 FROM buckets WHERE name = $bucket)", "$bucket");
             _findBodyFile = Command(FindBodyFileSql, "$bucket", "$key");
             _upsert = Command(
@@ -955,10 +978,13 @@ internal sealed partial class ObjectStore : IDisposable
             _insertBody = Command("INSERT INTO bodies (body_id, data) VALUES ($body_id, $data)", "$body_id", "$data");
         }
 
+        /// <summary>The committer's connection, which the statements run on.</summary>
+        public SqliteConnection Connection { get; }
+
         /// <summary>Begins a transaction that the four statements join.</summary>
         public SqliteTransaction Begin()
         {
-            var transaction = _connection.BeginTransaction();
+            var transaction = Connection.BeginTransaction();
             _bucketExists.Transaction = transaction;
             _findBodyFile.Transaction = transaction;
             _upsert.Transaction = transaction;
@@ -1010,12 +1036,12 @@ internal sealed partial class ObjectStore : IDisposable
             _findBodyFile.Dispose();
             _upsert.Dispose();
             _insertBody.Dispose();
-            _connection.Dispose();
+            Connection.Dispose();
         }
 
         private SqliteCommand Command(string sql, params string[] parameters)
         {
-            var command = _connection.CreateCommand();
+            var command = Connection.CreateCommand();
             command.CommandText = sql;
             foreach (var name in parameters)
             {
@@ -1117,9 +1143,29 @@ internal sealed partial class ObjectStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private SqliteConnection Open()
+    private SqliteConnection Open() => Open(_connectionString);
+
+    /// <summary>The committer's connection: checkpoints are <see cref="WalCheckpointer"/>'s.</summary>
+    private SqliteConnection OpenCommitter()
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = Open(_committerConnectionString);
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_autocheckpoint = 0";
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static SqliteConnection Open(string connectionString)
+    {
+        var connection = new SqliteConnection(connectionString);
         connection.Open();
         using var command = connection.CreateCommand();
 
