@@ -27,7 +27,8 @@ namespace OssPresign.Server.Storage;
 /// Object commits are grouped: one committer thread takes every PutObject waiting to commit and writes them in one
 /// transaction, so concurrent uploads share one WAL fsync instead of queueing for one each behind a lock (that lock
 /// held ~400 small PUTs/s here). A PutObject is answered only after the transaction holding its row has committed,
-/// so an acknowledged object is still a committed one.
+/// so an acknowledged object is still a committed one. The WAL's checkpoints run beside the committer, on a thread of
+/// their own (<see cref="WalCheckpointer"/>), since the committer is the one thread every PutObject waits for.
 /// </para>
 /// </remarks>
 internal sealed partial class ObjectStore : IDisposable
