@@ -850,7 +850,7 @@ internal sealed partial class ObjectStore : IDisposable
                 {
                     statements ??= new CommitStatements(OpenCommitter());
                     CommitBatch(statements, batch);
-                    _checkpointer.Committed(statements.Connection, BytesWritten(batch));
+                    _checkpointer.Committed(statements.Connection);
                 }
                 catch (Exception e)
                 {
@@ -872,18 +872,6 @@ internal sealed partial class ObjectStore : IDisposable
         {
             statements?.Dispose();
         }
-    }
-
-    /// <summary>About what a batch adds to the WAL: each row (~200 bytes in objects, and its index entries) and body.</summary>
-    private static long BytesWritten(List<PendingCommit> batch)
-    {
-        long bytes = 0;
-        foreach (var pending in batch)
-        {
-            bytes += 256 + (pending.InlineBody?.Length ?? 0);
-        }
-
-        return bytes;
     }
 
     private void CommitBatch(CommitStatements statements, List<PendingCommit> batch)

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace OssPresign.Server.Storage;
 
@@ -11,10 +12,11 @@ namespace OssPresign.Server.Storage;
 /// By default SQLite checkpoints on the connection that commits: every ~1,000 pages, the commit that crossed the line
 /// read them back from the WAL, wrote them into the database file and fsynced it while every upload waited, and the
 /// committer's CPU per row is what sets the rate of small PUTs (docs/benchmarks.md, sixth round). The committer's
-/// connection therefore runs with <c>wal_autocheckpoint = 0</c> and reports each commit to <see cref="Committed"/>:
+/// connection therefore runs with <c>wal_autocheckpoint = 0</c> and calls <see cref="Committed"/> after each commit,
+/// which counts the pages that connection wrote to the WAL (SQLite's <c>SQLITE_DBSTATUS_CACHE_WRITE</c>):
 /// </para>
 /// <list type="number">
-/// <item>Once <see cref="CheckpointAfterBytes"/> were committed since the last complete checkpoint, this thread runs a
+/// <item>Once <see cref="CheckpointAfterPages"/> were committed since the last complete checkpoint, this thread runs a
 /// PASSIVE checkpoint. It copies the frames committed so far and does not block the committer.</item>
 /// <item>At its next commit after that, the committer runs a PASSIVE checkpoint itself, which copies only the frames
 /// committed meanwhile. With every frame copied, its next transaction restarts the WAL from the beginning. A
@@ -23,17 +25,20 @@ namespace OssPresign.Server.Storage;
 /// </list>
 /// <para>
 /// Should this thread fail, or fall behind, the committer checkpoints alone once
-/// <see cref="CommitterCheckpointsAfterBytes"/> are waiting: the WAL stays bounded either way. A checkpoint changes
+/// <see cref="CommitterCheckpointsAfterPages"/> are waiting: the WAL stays bounded either way. A checkpoint changes
 /// where committed pages are, never whether they are durable: a failed one leaves them in the WAL.
 /// </para>
 /// </remarks>
 internal sealed partial class WalCheckpointer : IDisposable
 {
-    /// <summary>About SQLite's own default of 1,000 pages of 4 KiB between checkpoints.</summary>
-    internal const long CheckpointAfterBytes = 4L * 1024 * 1024;
+    /// <summary>SQLite's own default between automatic checkpoints: 1,000 pages (~4 MB with 4 KiB pages).</summary>
+    internal const int CheckpointAfterPages = 1000;
 
     /// <summary>The bound on what waits in the WAL when this thread does not keep up.</summary>
-    internal const long CommitterCheckpointsAfterBytes = 8 * CheckpointAfterBytes;
+    internal const int CommitterCheckpointsAfterPages = 8 * CheckpointAfterPages;
+
+    /// <summary><c>SQLITE_DBSTATUS_CACHE_WRITE</c>: in WAL mode, the pages a connection wrote to the WAL.</summary>
+    private const int PagesWrittenToWal = 9;
 
     /// <summary>States: nothing asked of the thread; a checkpoint asked or running; finished, the committer's turn.</summary>
     internal const int Idle = 0;
@@ -54,7 +59,7 @@ internal sealed partial class WalCheckpointer : IDisposable
     private int _backgroundCheckpoints;
 
     // Read and written by the committer's thread only.
-    private long _bytesSinceCheckpoint;
+    private long _pagesSinceCheckpoint;
 
     /// <summary>Starts the checkpoint thread.</summary>
     /// <param name="open">Opens a connection to the database, for this thread's checkpoints.</param>
@@ -73,25 +78,22 @@ internal sealed partial class WalCheckpointer : IDisposable
     /// <summary>How many checkpoints this thread has completed; for tests.</summary>
     internal int BackgroundCheckpoints => Volatile.Read(ref _backgroundCheckpoints);
 
-    /// <summary>
-    /// Called by the committer after each commit on its own connection, with about how many bytes it wrote
-    /// (rows and bodies).
-    /// </summary>
-    public void Committed(SqliteConnection committer, long bytes)
+    /// <summary>Called by the committer after each commit on its own connection.</summary>
+    public void Committed(SqliteConnection committer)
     {
-        _bytesSinceCheckpoint += bytes;
+        _pagesSinceCheckpoint += PagesWrittenSinceLastCall(committer);
         var state = Volatile.Read(ref _state);
         if (state == Done)
         {
             Volatile.Write(ref _state, Idle);
             CheckpointOnCommitter(committer);
         }
-        else if (state == Idle && _bytesSinceCheckpoint >= CheckpointAfterBytes)
+        else if (state == Idle && _pagesSinceCheckpoint >= CheckpointAfterPages)
         {
             Volatile.Write(ref _state, Running);
             _wanted.Release();
         }
-        else if (_bytesSinceCheckpoint >= CommitterCheckpointsAfterBytes)
+        else if (_pagesSinceCheckpoint >= CommitterCheckpointsAfterPages)
         {
             CheckpointOnCommitter(committer);
         }
@@ -119,13 +121,24 @@ internal sealed partial class WalCheckpointer : IDisposable
         return reader.GetInt64(0) == 0 && reader.GetInt64(1) == reader.GetInt64(2);
     }
 
+    /// <summary>The pages <paramref name="connection"/> wrote to the WAL since the last call; resets SQLite's count.</summary>
+    /// <remarks>
+    /// Should SQLite not tell (it does for every open connection), a commit counts as 64 pages, so that checkpoints
+    /// still come: a count of 0 would let the WAL grow without end.
+    /// </remarks>
+    internal static int PagesWrittenSinceLastCall(SqliteConnection connection)
+    {
+        var rc = raw.sqlite3_db_status(connection.Handle, PagesWrittenToWal, out var pages, out _, 1);
+        return rc == raw.SQLITE_OK ? pages : 64;
+    }
+
     private void CheckpointOnCommitter(SqliteConnection committer)
     {
         try
         {
             if (Checkpoint(committer))
             {
-                _bytesSinceCheckpoint = 0;
+                _pagesSinceCheckpoint = 0;
             }
         }
         catch (SqliteException e)
