@@ -1132,16 +1132,21 @@ internal sealed partial class ObjectStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private SqliteConnection Open() => Open(_connectionString);
+    private SqliteConnection Open() => Open(_connectionString, string.Empty);
 
     /// <summary>The committer's connection: checkpoints are <see cref="WalCheckpointer"/>'s.</summary>
-    private SqliteConnection OpenCommitter()
+    private SqliteConnection OpenCommitter() => Open(_committerConnectionString, "PRAGMA wal_autocheckpoint = 0;");
+
+    private static SqliteConnection Open(string connectionString, string morePragmas)
     {
-        var connection = Open(_committerConnectionString);
+        var connection = new SqliteConnection(connectionString);
         try
         {
+            connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_autocheckpoint = 0";
+
+            // FULL: a committed PutObject survives power loss, which is the point of fsyncing the body first.
+            command.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; " + morePragmas;
             command.ExecuteNonQuery();
             return connection;
         }
@@ -1150,18 +1155,6 @@ internal sealed partial class ObjectStore : IDisposable
             connection.Dispose();
             throw;
         }
-    }
-
-    private static SqliteConnection Open(string connectionString)
-    {
-        var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-
-        // FULL: a committed PutObject survives power loss, which is the point of fsyncing the body first.
-        command.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
-        command.ExecuteNonQuery();
-        return connection;
     }
 
     /// <summary>
