@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -41,6 +42,25 @@ internal static partial class CliOptions
         });
         return option;
     }
+
+    /// <summary>
+    /// Adds a check across a command's options that runs only once each of them parsed: an option given without its
+    /// value, or twice where it takes one, already has its own parse error, and reading its value here would throw
+    /// (which crashed the tool with a stack trace instead of a usage error).
+    /// </summary>
+    public static void AddCommandValidator(Command command, Action<CommandResult> validate) =>
+        command.Validators.Add(result =>
+        {
+            if (!result.Children.OfType<OptionResult>().Any(HasWrongNumberOfValues))
+            {
+                validate(result);
+            }
+        });
+
+    // System.CommandLine reports the arity error itself, but only once the value is converted, after this check.
+    private static bool HasWrongNumberOfValues(OptionResult option) =>
+        !option.Implicit
+        && (option.Tokens.Count < option.Option.Arity.MinimumNumberOfValues || option.Tokens.Count > option.Option.Arity.MaximumNumberOfValues);
 
     /// <summary>An absolute http or https URL argument.</summary>
     public static Argument<string> Url(string description)

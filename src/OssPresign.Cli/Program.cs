@@ -24,6 +24,16 @@ public static class Program
     /// <returns>The exit code.</returns>
     public static Task<int> Main(string[] args) => RunAsync(args, CliContext.ForProcess());
 
+    /// <summary>The command tree: <c>presign</c>, <c>upload</c>, <c>inspect</c> and <c>serve</c>.</summary>
+    internal static RootCommand CreateRootCommand(CliContext context) =>
+        new("Presign Alibaba Cloud OSS V4 URLs, upload through them, inspect them, and run a local OSS-compatible server.")
+        {
+            PresignCommand.Create(context),
+            UploadCommand.Create(context),
+            InspectCommand.Create(context),
+            ServeCommand.Create(context),
+        };
+
     /// <summary>Runs one command line against <paramref name="context"/>; tests call this in-process.</summary>
     /// <param name="args">The command line, without the program name.</param>
     /// <param name="context">Output, input, environment and clock.</param>
@@ -33,14 +43,7 @@ public static class Program
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(context);
-        var root = new RootCommand("Presign Alibaba Cloud OSS V4 URLs, upload through them, inspect them, and run a local OSS-compatible server.")
-        {
-            PresignCommand.Create(context),
-            UploadCommand.Create(context),
-            InspectCommand.Create(context),
-            ServeCommand.Create(context),
-        };
-
+        var root = CreateRootCommand(context);
         var parseResult = root.Parse(args);
         if (parseResult.Action is ParseErrorAction)
         {

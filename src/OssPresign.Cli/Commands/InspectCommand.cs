@@ -26,7 +26,7 @@ internal static class InspectCommand
         {
             url, headers, secretStdin, method, bucket,
         };
-        command.Validators.Add(result =>
+        CliOptions.AddCommandValidator(command, result =>
         {
             if (result.GetValue(method) is { } m && !Methods.Contains(m.ToUpperInvariant()))
             {

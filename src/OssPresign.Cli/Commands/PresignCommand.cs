@@ -57,7 +57,7 @@ internal static class PresignCommand
             endpoint, pathStyle, cname, @internal, accelerate, dualStack, json,
         };
 
-        command.Validators.Add(result =>
+        CliOptions.AddCommandValidator(command, result =>
         {
             var now = context.TimeProvider.GetUtcNow();
             if (result.GetValue(region) is { } regionValue && !IsValidRegion(regionValue, out var regionError))

@@ -23,7 +23,7 @@ internal static class UploadCommand
         {
             url, file, headers, contentType,
         };
-        command.Validators.Add(result =>
+        CliOptions.AddCommandValidator(command, result =>
         {
             var list = result.GetValue(headers)!;
             if (result.GetValue(contentType) is not null && list.Exists(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)))
