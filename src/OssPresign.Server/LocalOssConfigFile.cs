@@ -39,6 +39,12 @@ internal sealed class LocalOssConfigFile
     /// <exception cref="InvalidOperationException">The file is missing or malformed; the message names it.</exception>
     public static LocalOssConfigFile Load(string path)
     {
+        if (Directory.Exists(path))
+        {
+            // Opening a folder fails as "access denied", which sends a user looking at permissions.
+            throw new InvalidOperationException($"The config file '{path}' is a folder; give the JSON file.");
+        }
+
         try
         {
             using var stream = File.OpenRead(path);

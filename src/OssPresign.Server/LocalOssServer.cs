@@ -88,6 +88,12 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         var region = OssEndpoint.NormalizeRegion(options.Region);
         var address = ParseHost(options.Host);
         var config = options.ConfigFile is null ? new LocalOssConfigFile() : LocalOssConfigFile.Load(options.ConfigFile);
+        if (File.Exists(options.DataDirectory))
+        {
+            // CreateDirectory would say only that "the file already exists".
+            throw new ArgumentException($"The data folder '{options.DataDirectory}' is a file; give a folder, which is created if missing.", nameof(options));
+        }
+
         Directory.CreateDirectory(options.DataDirectory);
 
         var (keys, credentials, isDevelopmentKey) = ResolveKeys(options, config);

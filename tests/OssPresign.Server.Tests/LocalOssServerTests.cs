@@ -89,6 +89,32 @@ public sealed class LocalOssServerTests
         Directory.Delete(options.DataDirectory, recursive: true);
     }
 
+    [Fact]
+    public async Task DataFolderThatIsAFile_IsArgumentException_SayingSo()
+    {
+        var file = Path.GetTempFileName();
+        var options = new LocalOssServerOptions { Port = 0, DataDirectory = file, AccessKeys = [new("k", "s")] };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => LocalOssServer.StartAsync(options));
+
+        Assert.Contains($"The data folder '{file}' is a file", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, new FileInfo(file).Length);
+        File.Delete(file);
+    }
+
+    [Fact]
+    public async Task ConfigFileThatIsAFolder_StopsTheStart_SayingSo()
+    {
+        var folder = TestServer.NewDataDirectory();
+        Directory.CreateDirectory(folder);
+        var options = new LocalOssServerOptions { Port = 0, DataDirectory = Path.Combine(folder, "data"), ConfigFile = folder };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalOssServer.StartAsync(options));
+
+        Assert.Contains($"The config file '{folder}' is a folder", error.Message, StringComparison.Ordinal);
+        Directory.Delete(folder, recursive: true);
+    }
+
     [Theory]
     [InlineData("Bad_Bucket")]
     [InlineData("ab")]

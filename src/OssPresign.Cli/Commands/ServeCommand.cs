@@ -71,7 +71,9 @@ internal static class ServeCommand
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
             {
-                await context.ErrorWriter.WriteLineAsync($"error: the server did not start: {e.Message}").ConfigureAwait(false);
+                // An ArgumentException's message ends in " (Parameter 'host')": a name from the code, not the command line.
+                var message = e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
+                await context.ErrorWriter.WriteLineAsync($"error: the server did not start: {message}").ConfigureAwait(false);
                 return Program.Failed;
             }
 
@@ -106,6 +108,10 @@ internal static class ServeCommand
             console.TimestampFormat = "HH:mm:ss ";
         })
         .AddFilter("Microsoft", LogLevel.Warning)
+
+        // A failed start (a port in use, say) is the command's own one-line error; the host would also log it, with
+        // its stack trace.
+        .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical)
         .SetMinimumLevel(quiet ? LogLevel.Warning : LogLevel.Information);
 
     private static async Task WriteBannerAsync(CliContext context, LocalOssServer server, CancellationToken cancellationToken)

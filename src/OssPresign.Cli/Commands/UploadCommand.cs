@@ -17,6 +17,15 @@ internal static class UploadCommand
         var url = CliOptions.Url("The presigned PUT URL (quote it).");
         var file = new Argument<FileInfo>("file") { Description = "The file to upload." };
         file.AcceptExistingOnly();
+        file.Validators.Add(result =>
+        {
+            // AcceptExistingOnly takes a folder for a file, which then failed to open as "Could not find file". The
+            // token, not the value: reading the value of a path that does not exist would throw here.
+            if (result.Tokens is [.., { } given] && Directory.Exists(given.Value))
+            {
+                result.AddError($"'{given.Value}' is a folder; give the file to upload.");
+            }
+        });
         var headers = CliOptions.Header("A header to send, exactly as signed, e.g. \"x-oss-meta-author: alice\" (repeatable).");
         var contentType = new Option<string?>("--content-type") { Description = "The Content-Type to send; must be the one the URL signed." };
         var command = new Command("upload", "Upload a file through a presigned PUT URL, sending exactly the given headers.")

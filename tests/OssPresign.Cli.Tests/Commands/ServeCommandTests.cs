@@ -78,6 +78,9 @@ public sealed partial class ServeCommandTests : IDisposable
         Assert.True(requests.IsEnabled(LogLevel.Warning));
         Assert.False(kestrel.IsEnabled(LogLevel.Information));
         Assert.True(kestrel.IsEnabled(LogLevel.Warning));
+
+        // The host logs a failed start with its stack trace; the command says it in one line instead.
+        Assert.False(factory.CreateLogger("Microsoft.Extensions.Hosting.Internal.Host").IsEnabled(LogLevel.Error));
     }
 
     [Theory]
@@ -90,6 +93,33 @@ public sealed partial class ServeCommandTests : IDisposable
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(message, run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--host", "example.invalid", "Host 'example.invalid' must be an IP address (e.g. 127.0.0.1 or 0.0.0.0) or 'localhost'.")]
+    [InlineData("--region", "CN Hangzhou", "Region 'CN Hangzhou' is not valid: use the bare region id in lower case, such as 'cn-hangzhou'.")]
+    [InlineData("--data", "a file", "is a file; give a folder, which is created if missing.")]
+    [InlineData("--config", "a folder", "is a folder; give the JSON file.")]
+    public async Task Serve_ThatCannotStart_SaysWhyInOneLine_ExitCode1(string option, string value, string message)
+    {
+        var file = Path.GetTempFileName();
+        string[] args = option switch
+        {
+            "--data" => ["serve", "--port", "0", "--data", file],
+            "--config" => ["serve", "--port", "0", "--data", _data, "--config", Path.GetTempPath()],
+            _ => ["serve", "--port", "0", "--data", _data, option, value],
+        };
+
+        // Should it start after all, it is stopped rather than left running the test run into its timeout.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var serve = CliHarness.Start(new Dictionary<string, string>(), null, args, cancellationToken: stop.Token);
+        var exitCode = await serve.ExitCode;
+
+        File.Delete(file);
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(serve.Error.ToString().TrimEnd().Split('\n'));
+        Assert.StartsWith("error: the server did not start: ", line, StringComparison.Ordinal);
+        Assert.EndsWith(message, line, StringComparison.Ordinal);
     }
 
     [GeneratedRegex("curl -T 'hello.txt' '([^']+)'")]

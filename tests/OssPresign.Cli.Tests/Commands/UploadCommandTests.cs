@@ -31,6 +31,18 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
         Assert.Null(await fixture.DownloadAsync("missing-file.bin"));
     }
 
+    [Fact]
+    public async Task Upload_Folder_IsBadUsage()
+    {
+        var url = await PresignAsync("folder.bin");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, Path.GetTempPath()]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("is a folder; give the file to upload", run.Error.TrimEnd().Split('\n')[^1], StringComparison.Ordinal);
+        Assert.Null(await fixture.DownloadAsync("folder.bin"));
+    }
+
     [Theory]
     [InlineData("not a url")]
     [InlineData("ftp://example.com/k")]
