@@ -133,6 +133,12 @@ internal static class PresignCommand
                 result.AddError($"--meta {group.Key} is given {group.Count()} times; give each key once.");
             }
 
+            // OSS refuses other names with 400 InvalidArgument when the URL is used (the local server too).
+            foreach (var (name, _) in result.GetValue(meta)!.Where(m => !IsValidMetadataName(m.Key)))
+            {
+                result.AddError($"--meta {name}: a metadata name is letters, digits and '-' (OSS refuses others, such as '_').");
+            }
+
             if ((result.GetValue(contentType) is not null && Has(headerList, "Content-Type"))
                 || (result.GetValue(contentMd5) is not null && Has(headerList, "Content-MD5")))
             {
@@ -300,6 +306,12 @@ internal static class PresignCommand
             error = $"--region '{region}' is not a region id: use the bare id in lower case, e.g. cn-hangzhou.";
             return false;
         }
+    }
+
+    private static bool IsValidMetadataName(string name)
+    {
+        var bare = name.StartsWith("x-oss-meta-", StringComparison.OrdinalIgnoreCase) ? name["x-oss-meta-".Length..] : name;
+        return bare.Length > 0 && bare.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
     }
 
     private static bool IsBase64Md5(string value)

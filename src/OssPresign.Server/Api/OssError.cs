@@ -126,7 +126,8 @@ internal sealed record OssError(int StatusCode, string Code, string Message, str
 }
 
 /// <summary>
-/// The EC ids the server reports. The <c>0002-*</c> ones are from the official error-code pages (OSS-V4.md §5.2);
+/// The EC ids the server reports. The <c>0002-*</c> and <c>0011-*</c> ones are from the official error-code pages
+/// (OSS-V4.md §5.2, and the pages named after them);
 /// <c>LOCAL-*</c> ones mark failures whose real EC was not confirmed, so nobody mistakes them for OSS's.
 /// </summary>
 internal static class ServerEc
@@ -143,6 +144,10 @@ internal static class ServerEc
 
     /// <summary>An STS access key id that does not match its token (help page 0002-00000002).</summary>
     public const string SecurityTokenMismatch = "0002-00000002";
+
+    /// <summary>User metadata refused by name and by size (their help pages).</summary>
+    public const string UserMetadataName = "0011-00000004";
+    public const string UserMetadataTooLarge = "0011-00000002";
 
     /// <summary>NoSuchKey and NoSuchBucket: the EC ids real OSS responses carry.</summary>
     public const string NoSuchKey = "0026-00000001";

@@ -90,6 +90,8 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--header", "no-colon" }, "--header 'no-colon' is not \"Name: value\"")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--meta", "novalue" }, "--meta 'novalue' is not key=value")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--meta", "a=1", "--meta", "A=2" }, "--meta a is given 2 times")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--meta", "file_type=pdf" }, "--meta file_type: a metadata name is letters, digits and '-'")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--meta", "x-oss-meta-=pdf" }, "--meta x-oss-meta-: a metadata name is")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--header", "x-a: 1", "--header", "X-A: 2" }, "--header x-a is given 2 times")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--content-md5", "abc" }, "is not the base64 of a 16-byte MD5")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "get", "--content-type", "text/plain" }, "are for --method put")]

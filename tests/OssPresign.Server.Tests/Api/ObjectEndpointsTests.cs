@@ -175,6 +175,58 @@ public sealed class ObjectEndpointsTests
         Assert.Equal("InvalidDigest", (await TestServer.ErrorAsync(response)).Element("Code")?.Value);
     }
 
+    [Theory]
+    [InlineData("file_type", "x")]
+    [InlineData("a+b", "x")]
+    [InlineData("a.b", "x")]
+    public async Task UserMetadataName_OtherThanLettersDigitsAndHyphens_IsInvalidArgument_AndStoresNothing(string name, string value)
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest
+        {
+            Bucket = "examplebucket",
+            Key = "meta.txt",
+            Metadata = new Dictionary<string, string> { [name] = value },
+        });
+
+        using var response = await t.Http.SendAsync(TestServer.Request(presigned, new ByteArrayContent([1])));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await TestServer.ErrorAsync(response);
+        Assert.Equal("InvalidArgument", error.Element("Code")?.Value);
+        Assert.Equal("0011-00000004", error.Element("EC")?.Value);
+        Assert.Equal("x-oss-meta-" + name, error.Element("ArgumentName")?.Value);
+        using var get = await t.GetAsync("examplebucket", "meta.txt");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(8191, HttpStatusCode.OK)]
+    [InlineData(8192, HttpStatusCode.BadRequest)]
+    public async Task UserMetadata_NamesAndValuesOf8KiBOrMore_IsInvalidArgument(int total, HttpStatusCode status)
+    {
+        await using var t = await TestServer.StartAsync();
+        var metadata = new Dictionary<string, string> { ["a"] = new string('v', 4000), ["b-2"] = string.Empty };
+        metadata["b-2"] = new string('w', total - "x-oss-meta-a".Length - 4000 - "x-oss-meta-b-2".Length);
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "meta.txt", Metadata = metadata });
+
+        using var response = await t.Http.SendAsync(TestServer.Request(presigned, new ByteArrayContent([1])));
+
+        Assert.Equal(status, response.StatusCode);
+        if (status == HttpStatusCode.BadRequest)
+        {
+            var error = await TestServer.ErrorAsync(response);
+            Assert.Equal("InvalidArgument", error.Element("Code")?.Value);
+            Assert.Equal("0011-00000002", error.Element("EC")?.Value);
+            Assert.Contains($"is {total} bytes", error.Element("Message")?.Value, StringComparison.Ordinal);
+        }
+        else
+        {
+            using var head = await t.GetAsync("examplebucket", "meta.txt");
+            Assert.Equal(metadata["b-2"], TestServer.Single(head.Headers, "x-oss-meta-b-2"));
+        }
+    }
+
     [Fact]
     public async Task ForbidOverwrite_OnExistingKey_Is409_AndKeepsTheObject()
     {
