@@ -54,6 +54,15 @@ internal static class CliFormat
     public static string TimeLeft(DateTimeOffset expiresOn, DateTimeOffset now) =>
         expiresOn > now ? $"in {Span(expiresOn - now)}" : $"expired {Span(now - expiresOn)} ago";
 
+    /// <summary>
+    /// An exception's message for a one-line error: an ArgumentException's ends in " (Parameter 'host')", a name from
+    /// the code, not from the command line, so that part is dropped.
+    /// </summary>
+    public static string Message(Exception exception) =>
+        exception is ArgumentException { ParamName: { } name }
+            ? exception.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
+            : exception.Message;
+
     /// <summary>Quotes a word for a POSIX shell: inside single quotes, with <c>'</c> written as <c>'\''</c>.</summary>
     public static string ShellQuote(string value) => "'" + value.Replace("'", @"'\''", StringComparison.Ordinal) + "'";
 

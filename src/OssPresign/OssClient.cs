@@ -50,7 +50,7 @@ public sealed class OssClient
     /// <param name="options">The validity; default 15 minutes.</param>
     /// <param name="cancellationToken">Cancels the credentials lookup.</param>
     /// <returns>Method, URL, expiration and the headers the request must send.</returns>
-    /// <exception cref="ArgumentException">The bucket or key is not valid.</exception>
+    /// <exception cref="ArgumentException">The bucket, key or metadata is not valid (<see cref="OssNames"/>).</exception>
     /// <exception cref="ArgumentOutOfRangeException">The validity is not positive or exceeds 604800 s (seven days).</exception>
     public async ValueTask<PresignResult> PresignAsync(OssObjectRequest request, PresignOptions? options = null, CancellationToken cancellationToken = default)
     {

@@ -3,11 +3,26 @@ using System.Text;
 
 namespace OssPresign;
 
-/// <summary>The naming rules of OSS buckets and object keys, shared by the client and the local server.</summary>
+/// <summary>
+/// The naming rules of OSS buckets, object keys and user metadata, shared by the client and the local server.
+/// </summary>
 public static class OssNames
 {
     /// <summary>The longest object key, in UTF-8 bytes.</summary>
     public const int MaxKeyBytes = 1023;
+
+    /// <summary>The prefix of a user metadata header: <c>x-oss-meta-</c>.</summary>
+    public const string MetadataPrefix = "x-oss-meta-";
+
+    /// <summary>
+    /// OSS's limit on an object's user metadata: the names (with their prefix) and values of its <c>x-oss-meta-*</c>
+    /// headers together, in UTF-8 bytes, must stay under this (help page 0011-00000002). Where OSS's pages differ
+    /// ("cannot exceed 8 KB", "8 KB or more" fails), this takes the strict one: 8,192 bytes fail.
+    /// </summary>
+    public const int MaxMetadataBytes = 8 * 1024;
+
+    private static readonly SearchValues<char> MetadataNameCharacters =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
 
     private static readonly SearchValues<char> BucketCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
 
@@ -44,6 +59,30 @@ public static class OssNames
         return bytes > MaxKeyBytes
             ? $"The object key is {bytes} UTF-8 bytes long; the limit is {MaxKeyBytes}."
             : null;
+    }
+
+    /// <summary>
+    /// Whether a user metadata name, with or without its <c>x-oss-meta-</c> prefix, is one OSS accepts: letters, digits
+    /// and <c>-</c> (help page 0011-00000004; OSS answers 400 to others, such as <c>file_type</c>).
+    /// </summary>
+    /// <param name="name">The name, e.g. <c>author</c> or <c>x-oss-meta-author</c>.</param>
+    /// <returns>True when valid.</returns>
+    public static bool IsValidMetadataName(string? name)
+    {
+        var bare = name is not null && name.StartsWith(MetadataPrefix, StringComparison.OrdinalIgnoreCase) ? name.AsSpan(MetadataPrefix.Length) : name;
+        return !bare.IsEmpty && !bare.ContainsAnyExcept(MetadataNameCharacters);
+    }
+
+    /// <summary>The bytes one metadata pair counts towards <see cref="MaxMetadataBytes"/>.</summary>
+    /// <param name="name">The name, with or without its prefix.</param>
+    /// <param name="value">The value.</param>
+    /// <returns>The UTF-8 bytes of the prefixed name and of the value.</returns>
+    public static int MetadataBytes(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        var prefix = name.StartsWith(MetadataPrefix, StringComparison.OrdinalIgnoreCase) ? 0 : MetadataPrefix.Length;
+        return prefix + Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value);
     }
 
     /// <summary>Throws an <see cref="ArgumentException"/> unless bucket and key are valid.</summary>

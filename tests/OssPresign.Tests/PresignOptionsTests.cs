@@ -115,6 +115,57 @@ public sealed class PresignOptionsTests
         Assert.Equal("true", result.SignedHeaders["x-oss-forbid-overwrite"]);
     }
 
+    [Theory]
+    [InlineData("file_type")]
+    [InlineData("x-oss-meta-file_type")]
+    [InlineData("a.b")]
+    [InlineData("")]
+    [InlineData("x-oss-meta-")]
+    public async Task Presign_MetadataNameOssRefuses_IsArgumentException(string name)
+    {
+        var request = new PutObjectRequest { Bucket = "examplebucket", Key = "k", Metadata = { [name] = "v" } };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Client().PresignAsync(request).AsTask());
+
+        Assert.Equal("Metadata", error.ParamName);
+        Assert.Contains($"Metadata name '{name}' is not valid", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(8191, true)]
+    [InlineData(8192, false)]
+    public async Task Presign_MetadataOf8KiBOrMore_IsArgumentException(int total, bool accepted)
+    {
+        // "x-oss-meta-Author" (17) + "é" (2 UTF-8 bytes) + "x-oss-meta-b" (12) + the rest: bytes, not characters, count.
+        var request = new InitiateMultipartUploadRequest
+        {
+            Bucket = "examplebucket",
+            Key = "k",
+            Metadata = { ["Author"] = "é", ["x-oss-meta-b"] = new string('v', total - 17 - 2 - 12) },
+        };
+
+        if (accepted)
+        {
+            var result = await Client().PresignAsync(request);
+            Assert.Equal("é", result.SignedHeaders["x-oss-meta-author"]);
+        }
+        else
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => Client().PresignAsync(request).AsTask());
+            Assert.Contains($"The metadata is {total} bytes", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("author", true)]
+    [InlineData("X-Oss-Meta-Last-Modified2", true)]
+    [InlineData("file_type", false)]
+    [InlineData("my key", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    public void IsValidMetadataName_LettersDigitsAndHyphens(string? name, bool valid) =>
+        Assert.Equal(valid, OssNames.IsValidMetadataName(name));
+
     [Fact]
     public async Task Presign_AdditionalHeaderPresent_IsSignedAndRequired()
     {

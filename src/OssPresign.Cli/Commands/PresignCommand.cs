@@ -134,7 +134,7 @@ internal static class PresignCommand
             }
 
             // OSS refuses other names with 400 InvalidArgument when the URL is used (the local server too).
-            foreach (var (name, _) in result.GetValue(meta)!.Where(m => !IsValidMetadataName(m.Key)))
+            foreach (var (name, _) in result.GetValue(meta)!.Where(m => !OssNames.IsValidMetadataName(m.Key)))
             {
                 result.AddError($"--meta {name}: a metadata name is letters, digits and '-' (OSS refuses others, such as '_').");
             }
@@ -229,8 +229,9 @@ internal static class PresignCommand
             catch (ArgumentException e)
             {
                 // The options were checked above; this is what only the signer sees, e.g. an --expiration within the
-                // current second, which is not after the signing time once both are in whole seconds.
-                await context.ErrorWriter.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                // current second, which is not after the signing time once both are in whole seconds, or metadata of
+                // 8 KB or more.
+                await context.ErrorWriter.WriteLineAsync($"error: {CliFormat.Message(e)}").ConfigureAwait(false);
                 return Program.BadUsage;
             }
 
@@ -306,12 +307,6 @@ internal static class PresignCommand
             error = $"--region '{region}' is not a region id: use the bare id in lower case, e.g. cn-hangzhou.";
             return false;
         }
-    }
-
-    private static bool IsValidMetadataName(string name)
-    {
-        var bare = name.StartsWith("x-oss-meta-", StringComparison.OrdinalIgnoreCase) ? name["x-oss-meta-".Length..] : name;
-        return bare.Length > 0 && bare.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
     }
 
     private static bool IsBase64Md5(string value)

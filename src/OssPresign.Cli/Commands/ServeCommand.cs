@@ -71,9 +71,7 @@ internal static class ServeCommand
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
             {
-                // An ArgumentException's message ends in " (Parameter 'host')": a name from the code, not the command line.
-                var message = e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
-                await context.ErrorWriter.WriteLineAsync($"error: the server did not start: {message}").ConfigureAwait(false);
+                await context.ErrorWriter.WriteLineAsync($"error: the server did not start: {CliFormat.Message(e)}").ConfigureAwait(false);
                 return Program.Failed;
             }
 

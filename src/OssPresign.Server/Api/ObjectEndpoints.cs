@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 using Microsoft.Net.Http.Headers;
 using OssPresign.Server.Auth;
 using OssPresign.Server.Storage;
@@ -11,15 +10,6 @@ namespace OssPresign.Server.Api;
 /// <summary>PutObject, GetObject, HeadObject and DeleteObject.</summary>
 internal static class ObjectEndpoints
 {
-    private const string MetaPrefix = "x-oss-meta-";
-
-    /// <summary>OSS's limit on the names and values of an object's <c>x-oss-meta-*</c> headers together.</summary>
-    private const int MaxUserMetadataBytes = 8 * 1024;
-
-    /// <summary>What may follow <c>x-oss-meta-</c> in a name: letters, digits and hyphens.</summary>
-    private static readonly SearchValues<char> MetadataNameChars =
-        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
-
     /// <summary>
     /// The <c>response-*</c> query parameters of GetObject and the response headers they override (signed requests
     /// only; every request that gets this far is signed).
@@ -35,32 +25,29 @@ internal static class ObjectEndpoints
     ];
 
     /// <summary>
-    /// OSS's rules for user metadata, checked before the body is read: a name is letters, digits and hyphens after the
-    /// prefix (EC 0011-00000004; an underscore, as in <c>x-oss-meta-file_type</c>, is refused), and the names and
-    /// values together stay under 8 KB (EC 0011-00000002). The help pages give the ECs, not the Code; InvalidArgument
-    /// is OSS's code for a request argument it refuses. Where the pages differ ("cannot exceed 8 KB", "8 KB or more"
-    /// fails), this takes the strict one: 8,192 bytes fail.
+    /// OSS's rules for user metadata (<see cref="OssNames.IsValidMetadataName"/>, <see cref="OssNames.MaxMetadataBytes"/>),
+    /// checked before the body is read. The help pages give the ECs, not the Code; InvalidArgument is OSS's code for a
+    /// request argument it refuses.
     /// </summary>
     private static OssError? CheckUserMetadata(Dictionary<string, string> metadata)
     {
         var total = 0;
         foreach (var (name, value) in metadata)
         {
-            var suffix = name.AsSpan(MetaPrefix.Length);
-            if (suffix.IsEmpty || suffix.ContainsAnyExcept(MetadataNameChars))
+            if (!OssNames.IsValidMetadataName(name))
             {
                 return OssError.InvalidArgument(
                     $"The user metadata name '{name}' is not valid: after x-oss-meta- use only letters, digits and '-'.",
                     ServerEc.UserMetadataName, name, value);
             }
 
-            total += name.Length + Encoding.UTF8.GetByteCount(value);
+            total += OssNames.MetadataBytes(name, value);
         }
 
-        return total < MaxUserMetadataBytes
+        return total < OssNames.MaxMetadataBytes
             ? null
             : OssError.InvalidArgument(
-                $"The user metadata (the names and values of the x-oss-meta-* headers) is {total} bytes; it must stay under 8 KB ({MaxUserMetadataBytes} bytes).",
+                $"The user metadata (the names and values of the x-oss-meta-* headers) is {total} bytes; it must stay under 8 KB ({OssNames.MaxMetadataBytes} bytes).",
                 ServerEc.UserMetadataTooLarge);
     }
 
@@ -94,7 +81,7 @@ internal static class ObjectEndpoints
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in request.Headers)
         {
-            if (name.StartsWith(MetaPrefix, StringComparison.OrdinalIgnoreCase))
+            if (name.StartsWith(OssNames.MetadataPrefix, StringComparison.OrdinalIgnoreCase))
             {
                 metadata[name.ToLowerInvariant()] = value.ToString();
             }

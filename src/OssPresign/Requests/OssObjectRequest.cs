@@ -183,6 +183,46 @@ public abstract class OssObjectWriteRequest : OssObjectRequest
     /// <summary><c>x-oss-request-payer</c>: <c>requester</c> when the requester pays.</summary>
     public string? RequestPayer { get; init; }
 
+    /// <summary>Refuses metadata that OSS would refuse with 400 when the URL is used.</summary>
+    internal override void Validate()
+    {
+        if (Metadata.Count == 0)
+        {
+            return;
+        }
+
+        // As in RequestParts.Metadata: the default Dictionary is enumerated as such, not boxed through the interface.
+        var total = 0;
+        if (Metadata is Dictionary<string, string> dictionary)
+        {
+            foreach (var (name, value) in dictionary)
+            {
+                total += Bytes(name, value);
+            }
+        }
+        else
+        {
+            foreach (var (name, value) in Metadata)
+            {
+                total += Bytes(name, value);
+            }
+        }
+
+        if (total >= OssNames.MaxMetadataBytes)
+        {
+            throw new ArgumentException(
+                $"The metadata is {total} bytes (names with their x-oss-meta- prefix, and values); OSS accepts under {OssNames.MaxMetadataBytes}.",
+                nameof(Metadata));
+        }
+
+        // A null value is left out of the request (RequestParts.Metadata), so it counts nothing.
+        static int Bytes(string name, string? value) => OssNames.IsValidMetadataName(name)
+            ? value is null ? 0 : OssNames.MetadataBytes(name, value)
+            : throw new ArgumentException(
+                $"Metadata name '{name}' is not valid: OSS accepts letters, digits and '-' after x-oss-meta- (it answers 400 InvalidArgument to others, such as '_').",
+                nameof(Metadata));
+    }
+
     internal override void Contribute(ref RequestParts parts)
     {
         parts.Header("Cache-Control", CacheControl);

@@ -122,6 +122,17 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Presign_MetadataOf8KiBOrMore_IsBadUsage_InOneLine()
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs("k", "--meta", "a=" + new string('v', 8200)));
+
+        Assert.Equal(2, run.ExitCode);
+        var line = Assert.Single(run.Error.TrimEnd().Split('\n'));
+        Assert.Equal("error: The metadata is 8212 bytes (names with their x-oss-meta- prefix, and values); OSS accepts under 8192.", line);
+        Assert.Empty(run.Out);
+    }
+
+    [Fact]
     public async Task Presign_ExpirationWithinTheSigningSecond_IsBadUsage()
     {
         var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000).AddMilliseconds(500));
