@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using OssPresign.Server.Storage;
 
 namespace OssPresign.Server;
@@ -29,7 +30,12 @@ internal sealed class LocalOssConfigFile
         PropertyNameCaseInsensitive = true,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+
+        // A misspelt property ("bucket", "AllowedOrigins") would otherwise be ignored without a word.
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
+
+    private static readonly string[] CorsMethods = ["GET", "PUT", "DELETE", "POST", "HEAD"];
 
     public List<BucketConfig> Buckets { get; init; } = [];
 
@@ -45,16 +51,80 @@ internal sealed class LocalOssConfigFile
             throw new InvalidOperationException($"The config file '{path}' is a folder; give the JSON file.");
         }
 
+        LocalOssConfigFile config;
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonSerializer.Deserialize<LocalOssConfigFile>(stream, Json)
+            config = JsonSerializer.Deserialize<LocalOssConfigFile>(stream, Json)
                 ?? throw new InvalidOperationException($"The config file '{path}' is empty.");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
             throw new InvalidOperationException($"Cannot read the config file '{path}': {e.Message}", e);
         }
+
+        if (config.Problem() is { } problem)
+        {
+            throw new InvalidOperationException($"The config file '{path}': {problem}");
+        }
+
+        return config;
+    }
+
+    /// <summary>
+    /// What the JSON types cannot say: keys need an id and a secret, and CORS rules follow OSS's PutBucketCors (an
+    /// origin and a method at least, methods among GET, PUT, DELETE, POST and HEAD, at most one <c>*</c> in an origin
+    /// or header). Bucket names and policies are checked where they are used, with their own messages.
+    /// </summary>
+    private string? Problem()
+    {
+        for (var i = 0; i < AccessKeys.Count; i++)
+        {
+            var key = AccessKeys[i];
+            if (string.IsNullOrWhiteSpace(key.Id))
+            {
+                return $"access key {i + 1} has no \"id\".";
+            }
+
+            if (string.IsNullOrWhiteSpace(key.Secret))
+            {
+                return $"access key '{key.Id}' has no \"secret\".";
+            }
+        }
+
+        foreach (var bucket in Buckets)
+        {
+            var rules = bucket.Cors ?? [];
+            for (var i = 0; i < rules.Count; i++)
+            {
+                if (CorsRuleProblem(rules[i]) is { } problem)
+                {
+                    return $"bucket '{bucket.Name}', CORS rule {i + 1}: {problem}";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string? CorsRuleProblem(CorsRule rule)
+    {
+        if (rule.AllowedOrigin.Count == 0 || rule.AllowedMethod.Count == 0)
+        {
+            return "give at least one AllowedOrigin and one AllowedMethod.";
+        }
+
+        if (rule.AllowedMethod.FirstOrDefault(m => !CorsMethods.Contains(m, StringComparer.Ordinal)) is { } method)
+        {
+            return $"AllowedMethod '{method}' is not one of {string.Join(", ", CorsMethods)}.";
+        }
+
+        if (rule.AllowedOrigin.Concat(rule.AllowedHeader).FirstOrDefault(p => p.Count(c => c == '*') > 1) is { } pattern)
+        {
+            return $"'{pattern}' has more than one '*'.";
+        }
+
+        return rule.MaxAgeSeconds < 0 ? "MaxAgeSeconds must not be negative." : null;
     }
 
     /// <summary>The access keys, as the in-code type.</summary>

@@ -34,7 +34,10 @@ public sealed class LocalOssServerOptions
     ///                                 "Resource": ["acs:oss:*:*:examplebucket/uploads/*"] } ] } } ] }
     /// </code>
     /// A bucket's region defaults to <see cref="Region"/>; its CORS rules replace the stored ones on every start.
-    /// Keys from the file come after <see cref="AccessKeys"/>.
+    /// Keys from the file come after <see cref="AccessKeys"/>. A property the file does not know (a misspelt
+    /// <c>"bucket"</c>, say), a key without an id or secret, or a CORS rule OSS would refuse (no origin or method, a
+    /// method other than GET, PUT, DELETE, POST and HEAD, two <c>*</c> in one origin or header) stops the start with
+    /// an <see cref="InvalidOperationException"/> that names the file and the place.
     /// </summary>
     public string? ConfigFile { get; init; }
 

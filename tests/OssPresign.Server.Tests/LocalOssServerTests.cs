@@ -116,6 +116,30 @@ public sealed class LocalOssServerTests
     }
 
     [Theory]
+    [InlineData("""{ "bucket": [ { "name": "abc" } ] }""", "The JSON property 'bucket' could not be mapped")]
+    [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigins": ["*"] } ] } ] }""", "The JSON property 'AllowedOrigins' could not be mapped")]
+    [InlineData("""{ "accessKeys": [ { "id": " ", "secret": "s" } ] }""", "access key 1 has no \"id\".")]
+    [InlineData("""{ "accessKeys": [ { "id": "k" } ] }""", "access key 'k' has no \"secret\".")]
+    [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedMethod": ["GET"] } ] } ] }""", "bucket 'abc', CORS rule 1: give at least one AllowedOrigin and one AllowedMethod.")]
+    [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigin": ["*"], "AllowedMethod": ["GET"] }, { "AllowedOrigin": ["*"], "AllowedMethod": ["get"] } ] } ] }""", "bucket 'abc', CORS rule 2: AllowedMethod 'get' is not one of GET, PUT, DELETE, POST, HEAD.")]
+    [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigin": ["https://*.example.*"], "AllowedMethod": ["GET"] } ] } ] }""", "bucket 'abc', CORS rule 1: 'https://*.example.*' has more than one '*'.")]
+    [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigin": ["*"], "AllowedMethod": ["GET"], "MaxAgeSeconds": -1 } ] } ] }""", "MaxAgeSeconds must not be negative.")]
+    public async Task ConfigFile_WithAMistake_StopsTheStart_SayingWhatAndWhere(string json, string message)
+    {
+        var folder = TestServer.NewDataDirectory();
+        Directory.CreateDirectory(folder);
+        var config = Path.Combine(folder, "oss.json");
+        await File.WriteAllTextAsync(config, json);
+        var options = new LocalOssServerOptions { Port = 0, DataDirectory = Path.Combine(folder, "data"), ConfigFile = config };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalOssServer.StartAsync(options));
+
+        Assert.Contains(config, error.Message, StringComparison.Ordinal);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Theory]
     [InlineData("Bad_Bucket")]
     [InlineData("ab")]
     public async Task InvalidBucketName_IsArgumentException(string bucket)
