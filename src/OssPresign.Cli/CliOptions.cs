@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using OssPresign.Endpoints;
 
 namespace OssPresign.Cli;
 
@@ -61,6 +62,20 @@ internal static partial class CliOptions
     private static bool HasWrongNumberOfValues(OptionResult option) =>
         !option.Implicit
         && (option.Tokens.Count < option.Option.Arity.MinimumNumberOfValues || option.Tokens.Count > option.Option.Arity.MaximumNumberOfValues);
+
+    /// <summary>Why <paramref name="region"/> is not a region id (<c>cn-hangzhou</c>), or null when it is one.</summary>
+    public static string? RegionProblem(string region)
+    {
+        try
+        {
+            _ = OssEndpoint.NormalizeRegion(region);
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return $"--region '{region}' is not a region id: use the bare id in lower case, e.g. cn-hangzhou.";
+        }
+    }
 
     /// <summary>An absolute http or https URL argument.</summary>
     public static Argument<string> Url(string description)

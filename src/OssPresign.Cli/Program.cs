@@ -90,7 +90,11 @@ public static class Program
             var help = new StringWriter();
             await rootCommand.Parse(path).InvokeAsync(new InvocationConfiguration { Output = help }, cancellationToken).ConfigureAwait(false);
             await context.ErrorWriter.WriteAsync(help.ToString()).ConfigureAwait(false);
-            await context.ErrorWriter.WriteLineAsync($"error: {failed.Errors[0].Message}").ConfigureAwait(false);
+            // For "oss-presign bogus" the first error is "Required command was not provided."; the one that names the
+            // word it did not understand says more.
+            var error = failed.Errors.FirstOrDefault(e => failed.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal)))
+                ?? failed.Errors[0];
+            await context.ErrorWriter.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
         }
     }
 }

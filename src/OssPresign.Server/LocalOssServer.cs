@@ -320,7 +320,7 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     private static partial class Log
     {
         [LoggerMessage(Level = LogLevel.Information,
-            Message = "Local OSS server on {Endpoint}, region {Region}, access key {AccessKeyId} (development key: {IsDevelopmentKey}), {BucketCount} buckets")]
+            Message = "Local OSS server on {Endpoint}, region {Region}, access key {AccessKeyId} (development key: {IsDevelopmentKey}), buckets: {BucketCount}")]
         public static partial void Started(ILogger logger, Uri endpoint, string region, string accessKeyId, bool isDevelopmentKey, int bucketCount);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Bucket {Bucket} already exists in region {Existing}; the config's region {Configured} is ignored")]

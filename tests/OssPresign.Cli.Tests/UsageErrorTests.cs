@@ -39,6 +39,16 @@ public sealed class UsageErrorTests : IDisposable
         AssertUsageError(run, option);
     }
 
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("presing")]
+    public async Task UnknownCommand_IsAUsageErrorNamingIt(string command)
+    {
+        var run = await RunAsync([command, "--region", "cn-hangzhou"]);
+
+        AssertUsageError(run, $"Unrecognized command or argument '{command}'.");
+    }
+
     public void Dispose() => File.Delete(_file);
 
     private static TheoryData<string, string> Options(int maximumValues)

@@ -60,9 +60,27 @@ internal static class PresignCommand
         CliOptions.AddCommandValidator(command, result =>
         {
             var now = context.TimeProvider.GetUtcNow();
-            if (result.GetValue(region) is { } regionValue && !IsValidRegion(regionValue, out var regionError))
+            if (result.GetValue(region) is { } regionValue && CliOptions.RegionProblem(regionValue) is { } regionError)
             {
                 result.AddError(regionError);
+            }
+
+            // The library would quietly pick one (an endpoint over the flags, dual-stack over internal over accelerate)
+            // or, for --cname alone, address the region's endpoint with no bucket in the URL.
+            var endpointFlags = new[] { (@internal, "--internal"), (accelerate, "--accelerate"), (dualStack, "--dual-stack") }
+                .Where(f => result.GetValue(f.Item1)).Select(f => f.Item2).ToList();
+            if (endpointFlags.Count > 1)
+            {
+                result.AddError($"Give only one of {string.Join(", ", endpointFlags)}: each picks a different endpoint of the region.");
+            }
+            else if (endpointFlags.Count == 1 && result.GetValue(endpoint) is not null)
+            {
+                result.AddError($"Give --endpoint or {endpointFlags[0]}, not both: {endpointFlags[0]} picks an endpoint of the region.");
+            }
+
+            if (result.GetValue(cname) && result.GetValue(endpoint) is null)
+            {
+                result.AddError("--cname needs --endpoint, the custom domain bound to the bucket.");
             }
 
             if (result.GetValue(bucket) is { } bucketValue && !OssNames.IsValidBucketName(bucketValue))
@@ -293,21 +311,6 @@ internal static class PresignCommand
 
     private static bool Has(List<KeyValuePair<string, string>> headers, string name) =>
         headers.Exists(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
-
-    private static bool IsValidRegion(string region, out string error)
-    {
-        try
-        {
-            _ = OssEndpoint.NormalizeRegion(region);
-            error = string.Empty;
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            error = $"--region '{region}' is not a region id: use the bare id in lower case, e.g. cn-hangzhou.";
-            return false;
-        }
-    }
 
     private static bool IsBase64Md5(string value)
     {

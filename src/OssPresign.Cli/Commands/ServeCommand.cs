@@ -26,6 +26,13 @@ internal static class ServeCommand
         var config = new Option<FileInfo>("--config") { Description = "A JSON file of buckets and access keys.", HelpName = "file" };
         config.AcceptExistingOnly();
         var region = new Option<string>("--region") { Description = "The region of the server and its buckets.", DefaultValueFactory = _ => "cn-hangzhou" };
+        region.Validators.Add(result =>
+        {
+            if (result.Tokens is [.., { } given] && CliOptions.RegionProblem(given.Value) is { } problem)
+            {
+                result.AddError(problem);
+            }
+        });
         var buckets = new Option<string[]>("--bucket") { Description = "A bucket to create on start (repeatable). Default: examplebucket.", HelpName = "name" };
         buckets.Validators.Add(result =>
         {

@@ -35,10 +35,12 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
 
         if (logger.IsEnabled(LogLevel.Information))
         {
+            // Set once the request is authenticated: a request refused before (a bad signature, an expired URL, no
+            // signature at all) has no verified key, whatever key id it claims.
             var handled = context.Features.Get<HandledRequest>();
             var operation = handled?.Operation?.ToString() ?? "-";
             var code = result is OssError error ? error.Code : "-";
-            LogHandled(context.Request.Method, operation, handled?.Bucket ?? "-", context.Response.StatusCode, code, handled?.AccessKeyId ?? "anonymous");
+            LogHandled(context.Request.Method, operation, handled?.Bucket ?? "-", context.Response.StatusCode, code, handled?.AccessKeyId ?? "none verified");
         }
     }
 

@@ -67,6 +67,12 @@ public sealed partial class OssEndpoint
     {
         ArgumentNullException.ThrowIfNull(options);
         var region = NormalizeRegion(options.Region);
+        if (options.UseCName && options.Endpoint is null)
+        {
+            // The SDKs would address the region's endpoint with the key alone: a URL that names no bucket.
+            throw new ArgumentException("UseCName needs Endpoint, the custom domain bound to the bucket.", nameof(options));
+        }
+
         var endpoint = options.Endpoint ?? new Uri("https://" + DefaultHost(region, options), UriKind.Absolute);
         if (!endpoint.IsAbsoluteUri || endpoint.Scheme is not ("http" or "https"))
         {

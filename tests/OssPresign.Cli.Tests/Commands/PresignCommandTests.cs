@@ -97,6 +97,10 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "get", "--content-type", "text/plain" }, "are for --method put")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--additional-header", "abc" }, "--additional-header abc is not given with --header")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--endpoint", "http://h/path" }, "--endpoint 'http://h/path' is not a URL")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--cname" }, "--cname needs --endpoint, the custom domain bound to the bucket.")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--internal", "--accelerate" }, "Give only one of --internal, --accelerate:")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--dual-stack", "--endpoint", "http://127.0.0.1:9000" }, "Give --endpoint or --dual-stack, not both")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--bogus" }, "Unrecognized command or argument '--bogus'.")]
     public async Task Presign_BadUsage_PrintsUsageAndOneLineErrorWithExitCode2(string[] args, string message)
     {
         var run = await CliHarness.RunAsync(fixture.Environment, null, ["presign", .. args]);

@@ -56,6 +56,14 @@ public sealed class OssEndpointTests
         Assert.Equal("http://www.cname.com/my-key%2B123", await UrlOf(Options(endpoint: new Uri("http://www.cname.com"), cname: true)));
 
     [Fact]
+    public void CName_WithoutEndpoint_IsArgumentException()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new OssClient(Options(cname: true)));
+
+        Assert.Contains("UseCName needs Endpoint", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CName_WinsOverPathStyle() =>
         Assert.Equal("http://www.cname.com/my-key%2B123", await UrlOf(Options(endpoint: new Uri("http://www.cname.com"), cname: true, path: true)));
 
