@@ -31,8 +31,10 @@ internal sealed class LocalOssConfigFile
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
 
-        // A misspelt property ("bucket", "AllowedOrigins") would otherwise be ignored without a word.
+        // A misspelt property ("bucket", "AllowedOrigins") would otherwise be ignored without a word, and a null
+        // where a list belongs would fail later, far from the file.
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
     };
 
     private static readonly string[] CorsMethods = ["GET", "PUT", "DELETE", "POST", "HEAD"];
@@ -78,6 +80,17 @@ internal sealed class LocalOssConfigFile
     /// </summary>
     private string? Problem()
     {
+        // Elements of a list may still be null: the annotations do not reach them.
+        if (AccessKeys.IndexOf(null!) is >= 0 and var nullKey)
+        {
+            return $"access key {nullKey + 1} is null.";
+        }
+
+        if (Buckets.IndexOf(null!) is >= 0 and var nullBucket)
+        {
+            return $"bucket {nullBucket + 1} is null.";
+        }
+
         for (var i = 0; i < AccessKeys.Count; i++)
         {
             var key = AccessKeys[i];
@@ -97,7 +110,7 @@ internal sealed class LocalOssConfigFile
             var rules = bucket.Cors ?? [];
             for (var i = 0; i < rules.Count; i++)
             {
-                if (CorsRuleProblem(rules[i]) is { } problem)
+                if ((rules[i] is null ? "it is null." : CorsRuleProblem(rules[i])) is { } problem)
                 {
                     return $"bucket '{bucket.Name}', CORS rule {i + 1}: {problem}";
                 }

@@ -124,6 +124,10 @@ public sealed class LocalOssServerTests
     [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigin": ["*"], "AllowedMethod": ["GET"] }, { "AllowedOrigin": ["*"], "AllowedMethod": ["get"] } ] } ] }""", "bucket 'abc', CORS rule 2: AllowedMethod 'get' is not one of GET, PUT, DELETE, POST, HEAD.")]
     [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigin": ["https://*.example.*"], "AllowedMethod": ["GET"] } ] } ] }""", "bucket 'abc', CORS rule 1: 'https://*.example.*' has more than one '*'.")]
     [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigin": ["*"], "AllowedMethod": ["GET"], "MaxAgeSeconds": -1 } ] } ] }""", "MaxAgeSeconds must not be negative.")]
+    [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigin": ["*"], "AllowedMethod": ["GET"], "AllowedHeader": null } ] } ] }""", "'AllowedHeader' on type 'OssPresign.Server.Storage.CorsRule' doesn't allow setting null values")]
+    [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ null ] } ] }""", "bucket 'abc', CORS rule 1: it is null.")]
+    [InlineData("""{ "accessKeys": [ { "id": "k", "secret": "s" }, null ] }""", "access key 2 is null.")]
+    [InlineData("""{ "buckets": null }""", "'Buckets' on type 'OssPresign.Server.LocalOssConfigFile' doesn't allow setting null values")]
     public async Task ConfigFile_WithAMistake_StopsTheStart_SayingWhatAndWhere(string json, string message)
     {
         var folder = TestServer.NewDataDirectory();
