@@ -103,8 +103,8 @@ public sealed class UsageErrorTests : IDisposable
             "serve" => ["--port", "0", "--data", Path.Combine(Path.GetTempPath(), "oss-usage-tests-never-created")],
             _ => throw new ArgumentOutOfRangeException(nameof(command), command, "a command this test does not know: add its valid arguments"),
         };
-        var withoutOption = arguments.Chunk(2).Where(pair => pair[0] != option).SelectMany(pair => pair);
-        return [command, .. command is "upload" or "inspect" ? arguments : withoutOption];
+        // Option-value pairs, and the positional arguments of upload and inspect, which never equal an option name.
+        return [command, .. arguments.Chunk(2).Where(pair => pair[0] != option).SelectMany(pair => pair)];
     }
 
     private const string PresignedUrl =

@@ -67,8 +67,7 @@ internal static class PresignCommand
 
             // The library would quietly pick one (an endpoint over the flags, dual-stack over internal over accelerate)
             // or, for --cname alone, address the region's endpoint with no bucket in the URL.
-            var endpointFlags = new[] { (@internal, "--internal"), (accelerate, "--accelerate"), (dualStack, "--dual-stack") }
-                .Where(f => result.GetValue(f.Item1)).Select(f => f.Item2).ToList();
+            var endpointFlags = new[] { @internal, accelerate, dualStack }.Where(f => result.GetValue(f)).Select(f => f.Name).ToList();
             if (endpointFlags.Count > 1)
             {
                 result.AddError($"Give only one of {string.Join(", ", endpointFlags)}: each picks a different endpoint of the region.");
