@@ -100,10 +100,9 @@ internal static class BucketEndpoints
 
         var prefix = target.GetQuery("prefix") ?? string.Empty;
         var delimiter = target.GetQuery("delimiter") ?? string.Empty;
-        var encodingType = target.GetQuery("encoding-type");
-        if (encodingType is not null && encodingType != "url")
+        if (ReadEncodingType(target, out var encode) is { } encodingError)
         {
-            return OssError.InvalidArgument("encoding-type must be 'url'.", ServerEc.InvalidArgument, "encoding-type", encodingType);
+            return encodingError;
         }
 
         var marker = version == 1 ? target.GetQuery("marker") ?? string.Empty : null;
@@ -127,12 +126,10 @@ internal static class BucketEndpoints
         }
 
         var page = store.ListObjects(bucket.Name, prefix, delimiter, after, afterIsCommonPrefix, maxKeys);
-        var encode = encodingType == "url";
         string Text(string value) => encode ? OssUriEncoding.EncodeQueryComponent(value) : value;
-        if (!encode && page.Entries.Any(e => e.Key.Any(c => !XmlConvert.IsXmlChar(c) && !char.IsSurrogate(c))))
+        if (!encode && page.Entries.Any(e => !IsXmlText(e.Key)))
         {
-            return OssError.InvalidArgument(
-                "Some keys hold characters XML cannot carry; list with encoding-type=url.", ServerEc.InvalidArgument, "encoding-type", string.Empty);
+            return KeysNeedEncoding();
         }
 
         return new XmlResult(w =>
@@ -214,22 +211,43 @@ internal static class BucketEndpoints
 
     private static bool TryReadMaxKeys(OssRequestTarget target, out int maxKeys, out OssError? error)
     {
-        error = null;
-        var value = target.GetQuery("max-keys");
-        if (value is null)
-        {
-            maxKeys = DefaultMaxKeys;
-            return true;
-        }
-
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out maxKeys) || maxKeys is < 1 or > MaxMaxKeys)
-        {
-            error = OssError.InvalidArgument($"max-keys must be an integer from 1 to {MaxMaxKeys}.", ServerEc.InvalidArgument, "max-keys", value);
-            return false;
-        }
-
-        return true;
+        error = ReadInteger(target, "max-keys", DefaultMaxKeys, 1, MaxMaxKeys, out maxKeys);
+        return error is null;
     }
+
+    /// <summary>Reads an integer query parameter, <paramref name="defaultValue"/> when it is absent.</summary>
+    /// <returns>Null, or the error for a value that is not an integer from <paramref name="min"/> to <paramref name="max"/>.</returns>
+    internal static OssError? ReadInteger(OssRequestTarget target, string name, int defaultValue, int min, int max, out int value)
+    {
+        var text = target.GetQuery(name);
+        if (text is null)
+        {
+            value = defaultValue;
+            return null;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max
+            ? null
+            : OssError.InvalidArgument($"{name} must be an integer from {min} to {max}.", ServerEc.InvalidArgument, name, text);
+    }
+
+    /// <summary>Reads <c>encoding-type</c>: absent, or <c>url</c> to URL-encode keys and prefixes in the response.</summary>
+    /// <returns>Null, or the error for another value.</returns>
+    internal static OssError? ReadEncodingType(OssRequestTarget target, out bool encode)
+    {
+        var encodingType = target.GetQuery("encoding-type");
+        encode = encodingType == "url";
+        return encodingType is null || encode
+            ? null
+            : OssError.InvalidArgument("encoding-type must be 'url'.", ServerEc.InvalidArgument, "encoding-type", encodingType);
+    }
+
+    /// <summary>Whether XML can carry <paramref name="value"/> as text.</summary>
+    internal static bool IsXmlText(string value) => !value.Any(c => !XmlConvert.IsXmlChar(c) && !char.IsSurrogate(c));
+
+    /// <summary>The error for a response that would hold a key XML cannot carry, unless it is URL-encoded.</summary>
+    internal static OssError KeysNeedEncoding() =>
+        OssError.InvalidArgument("Some keys hold characters XML cannot carry; ask with encoding-type=url.", ServerEc.InvalidArgument, "encoding-type", string.Empty);
 
     private static void WriteOwner(XmlWriter w)
     {

@@ -7,7 +7,7 @@ using OssPresign.Signing;
 
 namespace OssPresign.Server.Api;
 
-/// <summary>PutObject, GetObject, HeadObject and DeleteObject.</summary>
+/// <summary>PutObject, GetObject, HeadObject and DeleteObject, and what the multipart steps share with them.</summary>
 internal static class ObjectEndpoints
 {
     /// <summary>
@@ -51,33 +51,31 @@ internal static class ObjectEndpoints
                 ServerEc.UserMetadataTooLarge);
     }
 
-    /// <summary>PutObject: stream the body into the store; ETag and CRC-64 back.</summary>
-    public static async Task<IResult> PutObjectAsync(HttpContext context, BucketInfo bucket, string key, ObjectStore store)
+    /// <summary>Reads Content-MD5, when there is one.</summary>
+    /// <returns>Null, or the error for a Content-MD5 that is not the base64 of 16 bytes.</returns>
+    internal static OssError? ReadContentMd5(HttpRequest request, out byte[]? expectedMd5)
     {
-        var request = context.Request;
-        if (request.ContentLength > ObjectStore.MaxObjectSize)
+        expectedMd5 = null;
+        if (!request.Headers.TryGetValue(HeaderNames.ContentMD5, out var md5Header))
         {
-            return EntityTooLarge();
+            return null;
         }
 
-        byte[]? expectedMd5 = null;
-        if (request.Headers.TryGetValue(HeaderNames.ContentMD5, out var md5Header))
-        {
-            expectedMd5 = new byte[16];
-            if (!Convert.TryFromBase64String(md5Header.ToString(), expectedMd5, out var written) || written != 16)
-            {
-                return new OssError(400, OssErrorCodes.InvalidDigest, "The Content-MD5 you specified is not valid: it must be the base64 of a 16-byte MD5.",
-                    ServerEc.InvalidDigest);
-            }
-        }
+        expectedMd5 = new byte[16];
+        return Convert.TryFromBase64String(md5Header.ToString(), expectedMd5, out var written) && written == 16
+            ? null
+            : new OssError(400, OssErrorCodes.InvalidDigest, "The Content-MD5 you specified is not valid: it must be the base64 of a 16-byte MD5.",
+                ServerEc.InvalidDigest);
+    }
 
-        var forbidOverwrite = string.Equals(request.Headers["x-oss-forbid-overwrite"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
-        if (forbidOverwrite && store.GetObject(bucket.Name, key) is not null)
-        {
-            // Refuse before the body is uploaded; the commit checks again, for a race with another writer.
-            return FileAlreadyExists();
-        }
+    /// <summary>Whether the request says <c>x-oss-forbid-overwrite: true</c>.</summary>
+    internal static bool ForbidsOverwrite(HttpRequest request) =>
+        string.Equals(request.Headers["x-oss-forbid-overwrite"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The headers an object keeps (PutObject, InitiateMultipartUpload), user metadata checked as OSS does.</summary>
+    /// <returns>Null, or the error for user metadata OSS refuses.</returns>
+    internal static OssError? ReadObjectHeaders(HttpRequest request, out ObjectHeaders headers)
+    {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in request.Headers)
         {
@@ -87,18 +85,52 @@ internal static class ObjectEndpoints
             }
         }
 
-        if (CheckUserMetadata(metadata) is { } metadataError)
-        {
-            return metadataError;
-        }
-
-        var headers = new ObjectHeaders(
+        headers = new ObjectHeaders(
             NullIfEmpty(request.Headers.ContentType),
             NullIfEmpty(request.Headers.ContentDisposition),
             NullIfEmpty(request.Headers.ContentEncoding),
             NullIfEmpty(request.Headers.CacheControl),
             NullIfEmpty(request.Headers.Expires),
             metadata);
+        return CheckUserMetadata(metadata);
+    }
+
+    /// <summary>The error for a body that could not be read whole: too large, cut short or malformed. Nothing was stored.</summary>
+    internal static OssError BodyNotReceived(BadHttpRequestException e) => e.StatusCode == StatusCodes.Status413PayloadTooLarge
+        ? EntityTooLarge()
+        : new OssError(400, "IncompleteBody", $"The request body was not received whole: {e.Message}", ServerEc.IncompleteBody);
+
+    internal static OssError BadDigest(byte[] expectedMd5, byte[] computedMd5) =>
+        new(400, OssErrorCodes.BadDigest, "The Content-MD5 you specified did not match what we received.", ServerEc.BadDigest)
+        {
+            Details = [new("ExpectedMD5", Convert.ToBase64String(expectedMd5)), new("CalculatedMD5", Convert.ToBase64String(computedMd5))],
+        };
+
+    /// <summary>PutObject: stream the body into the store; ETag and CRC-64 back.</summary>
+    public static async Task<IResult> PutObjectAsync(HttpContext context, BucketInfo bucket, string key, ObjectStore store)
+    {
+        var request = context.Request;
+        if (request.ContentLength > ObjectStore.MaxObjectSize)
+        {
+            return EntityTooLarge();
+        }
+
+        if (ReadContentMd5(request, out var expectedMd5) is { } digestError)
+        {
+            return digestError;
+        }
+
+        var forbidOverwrite = ForbidsOverwrite(request);
+        if (forbidOverwrite && store.GetObject(bucket.Name, key) is not null)
+        {
+            // Refuse before the body is uploaded; the commit checks again, for a race with another writer.
+            return FileAlreadyExists();
+        }
+
+        if (ReadObjectHeaders(request, out var headers) is { } metadataError)
+        {
+            return metadataError;
+        }
 
         PutOutcome outcome;
         try
@@ -107,14 +139,9 @@ internal static class ObjectEndpoints
                     context.RequestAborted)
                 .ConfigureAwait(false);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return EntityTooLarge();
-        }
         catch (BadHttpRequestException e)
         {
-            // The body ended before its Content-Length, or was malformed; nothing was committed.
-            return new OssError(400, "IncompleteBody", $"The request body was not received whole: {e.Message}", ServerEc.IncompleteBody);
+            return BodyNotReceived(e);
         }
 
         switch (outcome.Status)
@@ -127,14 +154,7 @@ internal static class ObjectEndpoints
                 response.Headers.ContentMD5 = Convert.ToBase64String(outcome.ComputedMd5!);
                 return Results.Ok();
             case PutStatus.BadDigest:
-                return new OssError(400, OssErrorCodes.BadDigest, "The Content-MD5 you specified did not match what we received.", ServerEc.BadDigest)
-                {
-                    Details =
-                    [
-                        new("ExpectedMD5", Convert.ToBase64String(expectedMd5!)),
-                        new("CalculatedMD5", Convert.ToBase64String(outcome.ComputedMd5!)),
-                    ],
-                };
+                return BadDigest(expectedMd5!, outcome.ComputedMd5!);
             case PutStatus.FileAlreadyExists:
                 return FileAlreadyExists();
             case PutStatus.EntityTooLarge:
@@ -231,9 +251,14 @@ internal static class ObjectEndpoints
         }
 
         response.Headers.AcceptRanges = "bytes";
-        response.Headers.ContentMD5 = Convert.ToBase64String(Convert.FromHexString(stored.Md5Hex));
+        if (!stored.IsMultipart)
+        {
+            // A multipart object's ETag is not the MD5 of its body, and no MD5 of the whole body exists (as on OSS).
+            response.Headers.ContentMD5 = Convert.ToBase64String(Convert.FromHexString(stored.EntityTag));
+        }
+
         response.Headers["x-oss-hash-crc64ecma"] = stored.Crc64.ToString(CultureInfo.InvariantCulture);
-        response.Headers["x-oss-object-type"] = "Normal";
+        response.Headers["x-oss-object-type"] = stored.IsMultipart ? "Multipart" : "Normal";
         response.Headers["x-oss-storage-class"] = "Standard";
     }
 
@@ -350,10 +375,10 @@ internal static class ObjectEndpoints
             Details = [new("Condition", condition)],
         };
 
-    private static OssError EntityTooLarge() =>
+    internal static OssError EntityTooLarge() =>
         new(400, OssErrorCodes.EntityTooLarge, "Your proposed upload exceeds the maximum allowed object size (5 GiB).", ServerEc.EntityTooLarge);
 
-    private static OssError FileAlreadyExists() =>
+    internal static OssError FileAlreadyExists() =>
         new(409, OssErrorCodes.FileAlreadyExists, "The object you specified already exists and can not be overwritten.", ServerEc.FileAlreadyExists);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
@@ -372,7 +397,7 @@ internal static class ObjectEndpoints
     /// failure to read the client's bytes is the client's fault, a 400, never a 500. Failures writing the file are not
     /// read failures and stay server errors. Found by the reliability tests (docs/reliability.md).
     /// </summary>
-    private sealed class ClientBodyStream(Stream inner) : Stream
+    internal sealed class ClientBodyStream(Stream inner) : Stream
     {
         public override bool CanRead => true;
 

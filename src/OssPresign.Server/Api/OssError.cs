@@ -180,4 +180,9 @@ internal static class ServerEc
     public const string InvalidArgument = "LOCAL-0025";
     public const string InternalError = "LOCAL-0026";
     public const string IncompleteBody = "LOCAL-0027";
+    public const string NoSuchUpload = "LOCAL-0028";
+    public const string InvalidPart = "LOCAL-0029";
+    public const string InvalidPartOrder = "LOCAL-0030";
+    public const string EntityTooSmall = "LOCAL-0031";
+    public const string MalformedXml = "LOCAL-0032";
 }

@@ -14,6 +14,12 @@ internal enum OssOperation
     GetObject,
     HeadObject,
     DeleteObject,
+    InitiateMultipartUpload,
+    UploadPart,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    ListMultipartUploads,
 }
 
 /// <summary>Maps a request to an operation and an operation to the RAM action and resource a policy checks.</summary>
@@ -26,8 +32,8 @@ internal static class OssOperations
     private static readonly HashSet<string> UnsupportedSubresources = new(StringComparer.Ordinal)
     {
         "acl", "append", "bucketInfo", "comp", "cors", "delete", "encryption", "inventory", "lifecycle", "location", "logging",
-        "objectMeta", "partNumber", "policy", "position", "qos", "referer", "replication", "requestPayment", "restore", "select",
-        "stat", "symlink", "tagging", "transferAcceleration", "uploadId", "uploads", "versionId", "versioning", "versions",
+        "objectMeta", "policy", "position", "qos", "referer", "replication", "requestPayment", "restore", "select",
+        "stat", "symlink", "tagging", "transferAcceleration", "versionId", "versioning", "versions",
         "website", "worm", "x-oss-process",
     };
 
@@ -47,8 +53,15 @@ internal static class OssOperations
 
         if (target.Key is null)
         {
+            if (target.Query.Any(p => p.Key is "uploadId" or "partNumber"))
+            {
+                // Multipart steps name an object; on a bucket they are a malformed request, not a listing.
+                return (null, OssError.MethodNotAllowed(method, "Bucket"));
+            }
+
             return method switch
             {
+                _ when HttpMethods.IsGet(method) && target.HasQuery("uploads") => (OssOperation.ListMultipartUploads, null),
                 _ when HttpMethods.IsGet(method) => (target.GetQuery("list-type") == "2" ? OssOperation.ListObjectsV2 : OssOperation.ListObjects, null),
                 _ when HttpMethods.IsPut(method) => (OssOperation.PutBucket, null),
                 _ when HttpMethods.IsDelete(method) => (OssOperation.DeleteBucket, null),
@@ -58,7 +71,31 @@ internal static class OssOperations
 
         if (HttpMethods.IsPut(method) && headers.ContainsKey("x-oss-copy-source"))
         {
-            return (null, OssError.NotImplemented("CopyObject"));
+            return (null, OssError.NotImplemented(target.HasQuery("uploadId") ? "UploadPartCopy" : "CopyObject"));
+        }
+
+        if (target.HasQuery("uploadId"))
+        {
+            return method switch
+            {
+                _ when HttpMethods.IsPut(method) => (OssOperation.UploadPart, null),
+                _ when HttpMethods.IsPost(method) => (OssOperation.CompleteMultipartUpload, null),
+                _ when HttpMethods.IsDelete(method) => (OssOperation.AbortMultipartUpload, null),
+                _ when HttpMethods.IsGet(method) => (OssOperation.ListParts, null),
+                _ => (null, OssError.MethodNotAllowed(method, "Object")),
+            };
+        }
+
+        if (target.HasQuery("partNumber"))
+        {
+            // GetObject of one part (a multipart object read by part) is not implemented; a PUT without uploadId is
+            // no UploadPart.
+            return (null, OssError.NotImplemented("The 'partNumber' sub-resource without 'uploadId'"));
+        }
+
+        if (target.HasQuery("uploads"))
+        {
+            return HttpMethods.IsPost(method) ? (OssOperation.InitiateMultipartUpload, null) : (null, OssError.MethodNotAllowed(method, "Object"));
         }
 
         return method switch
@@ -82,6 +119,10 @@ internal static class OssOperations
         OssOperation.PutObject => AccessPolicy.Actions.PutObject,
         OssOperation.GetObject or OssOperation.HeadObject => AccessPolicy.Actions.GetObject,
         OssOperation.DeleteObject => AccessPolicy.Actions.DeleteObject,
+        OssOperation.InitiateMultipartUpload or OssOperation.UploadPart or OssOperation.CompleteMultipartUpload => AccessPolicy.Actions.PutObject,
+        OssOperation.AbortMultipartUpload => AccessPolicy.Actions.AbortMultipartUpload,
+        OssOperation.ListParts => AccessPolicy.Actions.ListParts,
+        OssOperation.ListMultipartUploads => AccessPolicy.Actions.ListMultipartUploads,
         _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "Unknown operation."),
     };
 

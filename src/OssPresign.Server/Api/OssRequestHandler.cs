@@ -149,6 +149,12 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
             OssOperation.PutObject => await ObjectEndpoints.PutObjectAsync(context, bucket, target.Key!, store).ConfigureAwait(false),
             OssOperation.GetObject or OssOperation.HeadObject => ObjectEndpoints.GetObject(context, target, bucket, store),
             OssOperation.DeleteObject => ObjectEndpoints.DeleteObject(bucket, target.Key!, store),
+            OssOperation.InitiateMultipartUpload => MultipartEndpoints.Initiate(context, target, bucket, store),
+            OssOperation.UploadPart => await MultipartEndpoints.UploadPartAsync(context, target, bucket, store).ConfigureAwait(false),
+            OssOperation.CompleteMultipartUpload => await MultipartEndpoints.CompleteAsync(context, target, bucket, store).ConfigureAwait(false),
+            OssOperation.AbortMultipartUpload => MultipartEndpoints.Abort(target, bucket, store),
+            OssOperation.ListParts => MultipartEndpoints.ListParts(target, bucket, store),
+            OssOperation.ListMultipartUploads => MultipartEndpoints.ListUploads(target, bucket, store),
             _ => throw new InvalidOperationException($"Operation {operation} has no handler."),
         };
     }

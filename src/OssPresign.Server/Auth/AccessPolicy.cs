@@ -27,6 +27,11 @@ internal sealed class AccessPolicy
         public const string ListBuckets = "oss:ListBuckets";
         public const string PutBucket = "oss:PutBucket";
         public const string DeleteBucket = "oss:DeleteBucket";
+
+        /// <summary>As on OSS, InitiateMultipartUpload, UploadPart and CompleteMultipartUpload need oss:PutObject instead.</summary>
+        public const string AbortMultipartUpload = "oss:AbortMultipartUpload";
+        public const string ListParts = "oss:ListParts";
+        public const string ListMultipartUploads = "oss:ListMultipartUploads";
     }
 
     /// <summary>Parses a policy document.</summary>

@@ -252,7 +252,9 @@ internal sealed partial class ObjectStore : IDisposable
             using (var command = connection.CreateCommand())
             {
                 command.Transaction = transaction;
-                command.CommandText = "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $bucket)";
+                // As on OSS, a bucket with multipart uploads in progress is not empty: their parts are stored in it.
+                command.CommandText =
+                    "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $bucket) OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $bucket)";
                 command.Parameters.AddWithValue("$bucket", name);
                 if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) != 0)
                 {
@@ -344,22 +346,15 @@ internal sealed partial class ObjectStore : IDisposable
                 return new PutOutcome(PutStatus.BadDigest, ComputedMd5: md5);
             }
 
-            var bodyId = inlineBody is null ? NewBodyFileId() : NewInlineBodyId();
+            string bodyId;
             if (tempPath is not null)
             {
-                var bodyPath = BodyPath(bodyId);
-                File.Move(tempPath, bodyPath);
+                bodyId = await MoveToBodiesAsync(tempPath).ConfigureAwait(false);
                 moved = true;
-                try
-                {
-                    // The body's data was fsynced in ReceiveAsync; its new name is durable only once its folder is.
-                    await FlushFolderToDiskAsync(Path.GetDirectoryName(bodyPath)!).ConfigureAwait(false);
-                }
-                catch
-                {
-                    DeleteBody(bodyId);
-                    throw;
-                }
+            }
+            else
+            {
+                bodyId = NewInlineBodyId();
             }
 
             var stored = new StoredObject(bucket, key, bodyId, size, Convert.ToHexString(md5), crc, TruncateToSeconds(_time.GetUtcNow()), headers);
@@ -509,6 +504,30 @@ internal sealed partial class ObjectStore : IDisposable
 
             ReturnBuffer(current);
         }
+    }
+
+    /// <summary>
+    /// Renames a received, fsynced body from <c>tmp/</c> into <c>objects/</c> under a new id and makes the rename
+    /// durable. On failure after the rename the body is deleted again.
+    /// </summary>
+    /// <returns>The body's id.</returns>
+    private async Task<string> MoveToBodiesAsync(string tempPath)
+    {
+        var bodyId = NewBodyFileId();
+        var bodyPath = BodyPath(bodyId);
+        File.Move(tempPath, bodyPath);
+        try
+        {
+            // The body's data was fsynced when it was received; its new name is durable only once its folder is.
+            await FlushFolderToDiskAsync(Path.GetDirectoryName(bodyPath)!).ConfigureAwait(false);
+        }
+        catch
+        {
+            DeleteBody(bodyId);
+            throw;
+        }
+
+        return bodyId;
     }
 
     /// <summary>Waits for every chunk in flight, giving each buffer back as it is done.</summary>
@@ -950,20 +969,7 @@ internal sealed partial class ObjectStore : IDisposable
             Connection = connection;
             _bucketExists = Command("SELECT EXISTS (SELECT 1 FROM buckets WHERE name = $bucket)", "$bucket");
             _findBodyFile = Command(FindBodyFileSql, "$bucket", "$key");
-            _upsert = Command(
-                """
-                INSERT INTO objects (bucket, key, body_id, size, md5, crc64, last_modified, content_type, content_disposition,
-                                     content_encoding, cache_control, expires, metadata)
-                VALUES ($bucket, $key, $body_id, $size, $md5, $crc64, $modified, $type, $disposition, $encoding, $cache, $expires, $meta)
-                ON CONFLICT (bucket, key) DO UPDATE SET
-                    body_id = excluded.body_id, size = excluded.size, md5 = excluded.md5, crc64 = excluded.crc64,
-                    last_modified = excluded.last_modified, content_type = excluded.content_type,
-                    content_disposition = excluded.content_disposition, content_encoding = excluded.content_encoding,
-                    cache_control = excluded.cache_control, expires = excluded.expires, metadata = excluded.metadata,
-                    body = NULL
-                """,
-                "$bucket", "$key", "$body_id", "$size", "$md5", "$crc64", "$modified", "$type", "$disposition", "$encoding", "$cache", "$expires",
-                "$meta");
+            _upsert = Command(UpsertObjectSql, UpsertObjectParameters);
             _insertBody = Command("INSERT INTO bodies (body_id, data) VALUES ($body_id, $data)", "$body_id", "$data");
         }
 
@@ -997,13 +1003,7 @@ internal sealed partial class ObjectStore : IDisposable
 
         public void Upsert(StoredObject stored, byte[]? inlineBody)
         {
-            var h = stored.Headers;
-            object?[] values =
-            [
-                stored.Bucket, stored.Key, stored.BodyId, stored.Size, stored.Md5Hex, stored.Crc64.ToString(CultureInfo.InvariantCulture),
-                stored.LastModified.ToUnixTimeMilliseconds(), h.ContentType, h.ContentDisposition, h.ContentEncoding, h.CacheControl,
-                h.Expires, h.Metadata.Count == 0 ? "{}" : JsonSerializer.Serialize(h.Metadata, Json),
-            ];
+            var values = UpsertObjectValues(stored);
             for (var i = 0; i < values.Length; i++)
             {
                 _upsert.Parameters[i].Value = values[i] ?? DBNull.Value;
@@ -1054,6 +1054,38 @@ internal sealed partial class ObjectStore : IDisposable
         /// <summary>Completed by the committer; continuations run on the thread pool, not on the committer.</summary>
         public TaskCompletionSource<PutStatus> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>Inserts or replaces an object's row; its parameters are <see cref="UpsertObjectParameters"/>, in order.</summary>
+    private const string UpsertObjectSql =
+        """
+        INSERT INTO objects (bucket, key, body_id, size, md5, crc64, last_modified, content_type, content_disposition,
+                             content_encoding, cache_control, expires, metadata)
+        VALUES ($bucket, $key, $body_id, $size, $md5, $crc64, $modified, $type, $disposition, $encoding, $cache, $expires, $meta)
+        ON CONFLICT (bucket, key) DO UPDATE SET
+            body_id = excluded.body_id, size = excluded.size, md5 = excluded.md5, crc64 = excluded.crc64,
+            last_modified = excluded.last_modified, content_type = excluded.content_type,
+            content_disposition = excluded.content_disposition, content_encoding = excluded.content_encoding,
+            cache_control = excluded.cache_control, expires = excluded.expires, metadata = excluded.metadata,
+            body = NULL
+        """;
+
+    private static readonly string[] UpsertObjectParameters =
+        ["$bucket", "$key", "$body_id", "$size", "$md5", "$crc64", "$modified", "$type", "$disposition", "$encoding", "$cache", "$expires", "$meta"];
+
+    /// <summary>The values of <see cref="UpsertObjectParameters"/> for <paramref name="stored"/>; null for SQL NULL.</summary>
+    private static object?[] UpsertObjectValues(StoredObject stored)
+    {
+        var h = stored.Headers;
+        return
+        [
+            stored.Bucket, stored.Key, stored.BodyId, stored.Size, stored.EntityTag, stored.Crc64.ToString(CultureInfo.InvariantCulture),
+            stored.LastModified.ToUnixTimeMilliseconds(), h.ContentType, h.ContentDisposition, h.ContentEncoding, h.CacheControl,
+            h.Expires, SerializeMetadata(h.Metadata),
+        ];
+    }
+
+    private static string SerializeMetadata(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.Count == 0 ? "{}" : JsonSerializer.Serialize(metadata, Json);
 
     private const string ObjectColumns =
         "bucket, key, body_id, size, md5, crc64, last_modified, content_type, content_disposition, content_encoding, cache_control, expires, metadata";
@@ -1159,9 +1191,10 @@ internal sealed partial class ObjectStore : IDisposable
 
     /// <summary>
     /// The layout of the data folder this code writes, in SQLite's <c>user_version</c>: 0 for folders written before
-    /// it was recorded, 1 since small bodies have their own table.
+    /// it was recorded, 1 since small bodies have their own table, 2 since multipart uploads keep their parts (bodies
+    /// that no object names, which code of layout 1 would delete as orphans).
     /// </summary>
-    internal const int LayoutVersion = 1;
+    internal const int LayoutVersion = 2;
 
     private void CreateSchema()
     {
@@ -1241,6 +1274,9 @@ internal sealed partial class ObjectStore : IDisposable
             """;
         command.ExecuteNonQuery();
 
+        command.CommandText = MultipartSchemaSql;
+        command.ExecuteNonQuery();
+
         command.CommandText = $"PRAGMA user_version = {LayoutVersion}";
         command.ExecuteNonQuery();
     }
@@ -1254,23 +1290,23 @@ internal sealed partial class ObjectStore : IDisposable
             LogRemoved("incomplete upload", file);
         }
 
-        // A body no row names is an upload that crashed between rename and commit, or a replaced body whose delete
-        // did not happen.
-        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        // A body no row names is an upload (or a part) that crashed between rename and commit, or a replaced body
+        // whose delete did not happen. Each referenced body maps to the table whose row names it.
+        var referenced = new Dictionary<string, string>(StringComparer.Ordinal);
         using (var connection = Open())
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT body_id FROM objects WHERE {IsBodyFile}";
+            command.CommandText = $"SELECT body_id, 'objects' FROM objects WHERE {IsBodyFile} UNION ALL SELECT body_id, 'parts' FROM parts";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                referenced.Add(reader.GetString(0));
+                referenced.Add(reader.GetString(0), reader.GetString(1));
             }
         }
 
         foreach (var file in Directory.EnumerateFiles(_objectsDirectory, "*", SearchOption.AllDirectories))
         {
-            if (!referenced.Contains(Path.GetFileName(file)))
+            if (!referenced.ContainsKey(Path.GetFileName(file)))
             {
                 TryDelete(file);
                 LogRemoved("orphan body", file);
@@ -1279,14 +1315,14 @@ internal sealed partial class ObjectStore : IDisposable
 
         // The converse: a row whose body is gone. The body and its folder are fsynced before the commit, so only a
         // file removed by hand (or a disk that ignores fsync) leaves one; such an object must not stay visible as a
-        // broken one.
-        foreach (var bodyId in referenced)
+        // broken one, nor such a part be completed into one.
+        foreach (var (bodyId, table) in referenced)
         {
             if (!File.Exists(BodyPath(bodyId)))
             {
                 using var connection = Open();
-                Execute(connection, null, "DELETE FROM objects WHERE body_id = $body", ("$body", bodyId));
-                LogRemoved("object without a body", bodyId);
+                Execute(connection, null, $"DELETE FROM {table} WHERE body_id = $body", ("$body", bodyId));
+                LogRemoved(table == "parts" ? "part without a body" : "object without a body", bodyId);
             }
         }
     }

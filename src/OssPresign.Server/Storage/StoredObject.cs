@@ -20,7 +20,10 @@ internal sealed record ObjectHeaders(
 /// <param name="Key">The key.</param>
 /// <param name="BodyId">The generated name of the body file, or the generated id of a body kept in the row; never derived from the key.</param>
 /// <param name="Size">The size in bytes.</param>
-/// <param name="Md5Hex">The MD5 of the body, upper-case hex: the ETag without quotes.</param>
+/// <param name="EntityTag">
+/// The ETag without quotes: the body's MD5 in upper-case hex; for an object made by CompleteMultipartUpload, the MD5 of
+/// its parts' MD5s, a dash and the number of parts (<see cref="ObjectStore.MultipartEntityTag"/>).
+/// </param>
 /// <param name="Crc64">The CRC-64/XZ of the body (<c>x-oss-hash-crc64ecma</c>).</param>
 /// <param name="LastModified">When it was committed, whole seconds.</param>
 /// <param name="Headers">The stored headers.</param>
@@ -29,13 +32,16 @@ internal sealed record StoredObject(
     string Key,
     string BodyId,
     long Size,
-    string Md5Hex,
+    string EntityTag,
     ulong Crc64,
     DateTimeOffset LastModified,
     ObjectHeaders Headers)
 {
     /// <summary>The ETag as OSS returns it: quoted upper-case hex MD5 (OSS-V4.md §7).</summary>
-    public string ETag => $"\"{Md5Hex}\"";
+    public string ETag => $"\"{EntityTag}\"";
+
+    /// <summary>Whether CompleteMultipartUpload made it: its ETag is not the MD5 of its body.</summary>
+    public bool IsMultipart => EntityTag.Contains('-', StringComparison.Ordinal);
 }
 
 /// <summary>What became of a PutObject.</summary>

@@ -85,4 +85,19 @@ public static class OssErrorCodes
 
     /// <summary>A bug on the server.</summary>
     public const string InternalError = "InternalError";
+
+    /// <summary>The upload id names no multipart upload in progress (never initiated, aborted or completed).</summary>
+    public const string NoSuchUpload = "NoSuchUpload";
+
+    /// <summary>A part listed in CompleteMultipartUpload was not uploaded, or not with the ETag given.</summary>
+    public const string InvalidPart = "InvalidPart";
+
+    /// <summary>The parts listed in CompleteMultipartUpload are not in ascending order of part number.</summary>
+    public const string InvalidPartOrder = "InvalidPartOrder";
+
+    /// <summary>A part other than the last is smaller than the 100 KB CompleteMultipartUpload requires.</summary>
+    public const string EntityTooSmall = "EntityTooSmall";
+
+    /// <summary>The XML body of the request is not well-formed or not what the operation expects.</summary>
+    public const string MalformedXml = "MalformedXML";
 }

@@ -182,8 +182,8 @@ public sealed class HeaderModeTests
         await using var t = await TestServer.StartAsync();
         using var http = t.CreateSigningClient();
 
-        using var signed = await http.PostAsync(new Uri("/examplebucket/big.bin?uploads", UriKind.Relative), null);
-        using var anonymous = await t.Http.PostAsync(new Uri("/examplebucket/big.bin?uploads", UriKind.Relative), null);
+        using var signed = await http.PostAsync(new Uri("/examplebucket/big.bin?acl", UriKind.Relative), null);
+        using var anonymous = await t.Http.PostAsync(new Uri("/examplebucket/big.bin?acl", UriKind.Relative), null);
 
         Assert.Equal(HttpStatusCode.NotImplemented, signed.StatusCode);
         Assert.Equal("NotImplemented", (await TestServer.ErrorAsync(signed)).Element("Code")?.Value);
