@@ -188,6 +188,8 @@ internal static class MultipartEndpoints
         {
             case MultipartStatus.Done:
                 var stored = outcome.Object!;
+                // In the body and, as OSS does (ali-oss reads it from there), in the header.
+                context.Response.Headers.ETag = stored.ETag;
                 context.Response.Headers["x-oss-hash-crc64ecma"] = stored.Crc64.ToString(CultureInfo.InvariantCulture);
                 var location = Location(context);
                 return new XmlResult(w =>
