@@ -4,8 +4,9 @@ namespace OssPresign.Reliability.Tests;
 
 /// <summary>
 /// Reads the layout of a server's data folder (Storage/ObjectStore.cs): <c>metadata.db</c> (SQLite, WAL),
-/// <c>tmp/</c> (uploads in progress) and <c>objects/xx/&lt;body id&gt;</c> (committed bodies of 64 KiB or more; shorter
-/// ones are in SQLite's <c>bodies</c> table, or in their objects row when an earlier version wrote them).
+/// <c>tmp/</c> (uploads in progress) and <c>objects/xx/&lt;body id&gt;</c> (committed bodies of 64 KiB or more, and the
+/// parts of multipart uploads; shorter bodies are in SQLite's <c>bodies</c> table, or in their objects row when an
+/// earlier version wrote them).
 /// </summary>
 internal sealed class DataFolder(string path)
 {
@@ -29,11 +30,11 @@ internal sealed class DataFolder(string path)
         [.. Directory.EnumerateFileSystemEntries(Path).Select(System.IO.Path.GetFileName).Where(n => !KnownEntries.Contains(n!)).Select(n => n!)];
 
     /// <summary>
-    /// The body files the committed rows name (rows whose body is not kept in SQLite); read while the server may be
-    /// running (WAL readers do not block).
+    /// The body files the committed rows name: objects whose body is not kept in SQLite, and the parts of multipart
+    /// uploads in progress; read while the server may be running (WAL readers do not block).
     /// </summary>
     public IReadOnlyList<string> CommittedBodyFiles() =>
-        Query("SELECT body_id FROM objects WHERE body IS NULL AND substr(body_id, 1, 1) <> 'i'");
+        Query("SELECT body_id FROM objects WHERE body IS NULL AND substr(body_id, 1, 1) <> 'i' UNION ALL SELECT body_id FROM parts");
 
     /// <summary>
     /// What is wrong between the objects and the small bodies kept in SQLite: rows of <c>bodies</c> no object names
