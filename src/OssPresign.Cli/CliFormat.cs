@@ -69,12 +69,24 @@ internal static class CliFormat
     /// <summary>
     /// A curl command that sends exactly <paramref name="headers"/> and nothing else that OSS signs: <c>-T</c> uploads
     /// without adding a Content-Type (unlike <c>--data-binary</c>), and <c>-H 'Name;'</c> is curl's form for an empty value.
+    /// With <paramref name="sendsFile"/>, a POST sends <paramref name="file"/> as its body (CompleteMultipartUpload's part
+    /// list).
     /// </summary>
-    public static string CurlLine(string method, string url, IEnumerable<KeyValuePair<string, string>> headers, string file)
+    public static string CurlLine(string method, string url, IEnumerable<KeyValuePair<string, string>> headers, string file, bool sendsFile = false)
     {
         var line = new StringBuilder("curl");
         switch (method.ToUpperInvariant())
         {
+            case "POST" when sendsFile:
+                // --data-binary sends the file as it is; -d would strip its newlines. Both add a Content-Type of
+                // application/x-www-form-urlencoded, which is signed when sent: drop it unless the URL signed one.
+                line.Append(" --data-binary ").Append(ShellQuote("@" + file));
+                if (!headers.Any(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)))
+                {
+                    line.Append(" -H ").Append(ShellQuote("Content-Type:"));
+                }
+
+                break;
             case "PUT":
                 line.Append(" -T ").Append(ShellQuote(file));
                 break;

@@ -13,6 +13,12 @@ namespace OssPresign.Cli.Commands;
 /// </summary>
 internal static class PresignCommand
 {
+    /// <summary>The values of --method: the single-request operations, then the steps of a multipart upload.</summary>
+    private static readonly string[] Methods = ["put", "get", "head", "initiate", "part", "complete", "abort"];
+
+    /// <summary>The highest part number OSS accepts.</summary>
+    private const int MaxPartNumber = 10_000;
+
     public static Command Create(CliContext context)
     {
         var region = new Option<string>("--region") { Description = "The bucket's region, e.g. cn-hangzhou.", Required = true };
@@ -20,17 +26,19 @@ internal static class PresignCommand
         var key = new Option<string>("--object") { Description = "The object key, e.g. exampledir/exampleobject.txt.", Required = true };
         var method = new Option<string>("--method")
         {
-            Description = "The operation the URL allows: put, get or head.",
+            Description = "The operation the URL allows: put, get or head; or a step of a multipart upload: initiate, part, complete or abort.",
             DefaultValueFactory = _ => "put",
             CustomParser = r => r.Tokens.Count == 0 ? "put" : r.Tokens[^1].Value.ToLowerInvariant(),
         };
         method.Validators.Add(r =>
         {
-            if (r.Tokens.Count > 0 && r.Tokens[^1].Value.ToLowerInvariant() is not ("put" or "get" or "head"))
+            if (r.Tokens.Count > 0 && !Methods.Contains(r.Tokens[^1].Value.ToLowerInvariant()))
             {
-                r.AddError($"--method '{r.Tokens[^1].Value}' is not one of put, get, head.");
+                r.AddError($"--method '{r.Tokens[^1].Value}' is not one of {string.Join(", ", Methods)}.");
             }
         });
+        var uploadId = new Option<string?>("--upload-id") { Description = "The multipart upload's id, from initiate (part, complete and abort)." };
+        var partNumber = new Option<int?>("--part-number") { Description = "The part's number, 1 to 10000 (part only)." };
         var expires = new Option<string?>("--expires") { Description = "Validity from now: 30s, 10m, 1h, 7d (at most 7d). Default 15m.", HelpName = "duration" };
         var expiration = new Option<string?>("--expiration") { Description = "Absolute expiry, ISO-8601 (e.g. 2026-12-01T12:00:00Z).", HelpName = "time" };
         var contentType = new Option<string?>("--content-type") { Description = "Content-Type to sign; the upload must send exactly this value (put only)." };
@@ -53,7 +61,7 @@ internal static class PresignCommand
 
         var command = new Command("presign", "Create a presigned URL. Credentials: OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN.")
         {
-            region, bucket, key, method, expires, expiration, contentType, contentMd5, meta, headers, additional,
+            region, bucket, key, method, uploadId, partNumber, expires, expiration, contentType, contentMd5, meta, headers, additional,
             endpoint, pathStyle, cname, @internal, accelerate, dualStack, json,
         };
 
@@ -129,9 +137,31 @@ internal static class PresignCommand
             }
 
             var methodValue = result.GetValue(method) ?? "put";
-            if (methodValue != "put" && (result.GetValue(contentType) is not null || result.GetValue(contentMd5) is not null || result.GetValue(meta)!.Count > 0))
+            if (methodValue is not ("put" or "initiate") && (result.GetValue(contentType) is not null || result.GetValue(meta)!.Count > 0))
             {
-                result.AddError("--content-type, --content-md5 and --meta are for --method put; use --header to sign other headers.");
+                result.AddError("--content-type and --meta are for --method put or initiate (the object's headers); use --header to sign other headers.");
+            }
+
+            if (methodValue is not ("put" or "part") && result.GetValue(contentMd5) is not null)
+            {
+                result.AddError("--content-md5 is for --method put or part (a request with a body to check); use --header to sign other headers.");
+            }
+
+            var needsUploadId = methodValue is "part" or "complete" or "abort";
+            if (needsUploadId != (result.GetValue(uploadId) is not null))
+            {
+                result.AddError(needsUploadId
+                    ? $"--method {methodValue} needs --upload-id, the id that --method initiate's request returned."
+                    : "--upload-id is for --method part, complete or abort.");
+            }
+
+            if ((methodValue == "part") != (result.GetValue(partNumber) is not null))
+            {
+                result.AddError(methodValue == "part" ? "--method part needs --part-number (1 to 10000)." : "--part-number is for --method part.");
+            }
+            else if (result.GetValue(partNumber) is { } number && number is < 1 or > MaxPartNumber)
+            {
+                result.AddError($"--part-number {number} is not from 1 to {MaxPartNumber}.");
             }
 
             if (result.GetValue(contentMd5) is { } md5 && !IsBase64Md5(md5))
@@ -218,10 +248,30 @@ internal static class PresignCommand
                     : client.Endpoint.Authority;
             }
 
+            var objectKey = parse.GetRequiredValue(key);
             OssObjectRequest request = parse.GetValue(method) switch
             {
-                "get" => new GetObjectRequest { Bucket = bucketName, Key = parse.GetRequiredValue(key), Headers = requestHeaders },
-                "head" => new HeadObjectRequest { Bucket = bucketName, Key = parse.GetRequiredValue(key), Headers = requestHeaders },
+                "get" => new GetObjectRequest { Bucket = bucketName, Key = objectKey, Headers = requestHeaders },
+                "head" => new HeadObjectRequest { Bucket = bucketName, Key = objectKey, Headers = requestHeaders },
+                "initiate" => new InitiateMultipartUploadRequest
+                {
+                    Bucket = bucketName,
+                    Key = objectKey,
+                    Headers = requestHeaders,
+                    ContentType = parse.GetValue(contentType),
+                    Metadata = parse.GetValue(meta)!.ToDictionary(m => m.Key, m => m.Value, StringComparer.OrdinalIgnoreCase),
+                },
+                "part" => new UploadPartRequest
+                {
+                    Bucket = bucketName,
+                    Key = objectKey,
+                    Headers = requestHeaders,
+                    UploadId = parse.GetRequiredValue(uploadId)!,
+                    PartNumber = parse.GetValue(partNumber)!.Value,
+                    ContentMd5 = parse.GetValue(contentMd5),
+                },
+                "complete" => new CompleteMultipartUploadRequest { Bucket = bucketName, Key = objectKey, Headers = requestHeaders, UploadId = parse.GetRequiredValue(uploadId)! },
+                "abort" => new AbortMultipartUploadRequest { Bucket = bucketName, Key = objectKey, Headers = requestHeaders, UploadId = parse.GetRequiredValue(uploadId)! },
                 _ => new PutObjectRequest
                 {
                     Bucket = bucketName,
@@ -258,7 +308,7 @@ internal static class PresignCommand
             }
             else
             {
-                await WriteHumanAsync(context, result, parse.GetRequiredValue(key)).ConfigureAwait(false);
+                await WriteHumanAsync(context, result, objectKey, parse.GetValue(method) ?? "put").ConfigureAwait(false);
             }
 
             return Program.Success;
@@ -266,7 +316,7 @@ internal static class PresignCommand
         return command;
     }
 
-    private static async Task WriteHumanAsync(CliContext context, PresignResult result, string key)
+    private static async Task WriteHumanAsync(CliContext context, PresignResult result, string key, string method)
     {
         var now = context.TimeProvider.GetUtcNow();
         var grid = new Grid().AddColumn().AddColumn();
@@ -283,7 +333,15 @@ internal static class PresignCommand
         await writer.WriteLineAsync(result.Url).ConfigureAwait(false);
         await writer.WriteLineAsync("curl:").ConfigureAwait(false);
         var file = key.TrimEnd('/').Split('/')[^1];
-        await writer.WriteLineAsync(CliFormat.CurlLine(result.Method, result.Url, result.SignedHeaders, file.Length == 0 ? "file" : file)).ConfigureAwait(false);
+        await writer.WriteLineAsync(method == "complete"
+            ? CliFormat.CurlLine(result.Method, result.Url, result.SignedHeaders, "parts.xml", sendsFile: true)
+            : CliFormat.CurlLine(result.Method, result.Url, result.SignedHeaders, file.Length == 0 ? "file" : file)).ConfigureAwait(false);
+        if (method == "complete")
+        {
+            await writer.WriteLineAsync(
+                "parts.xml lists every part in order, with the ETag its upload returned: " +
+                "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"...\"</ETag></Part>...</CompleteMultipartUpload>").ConfigureAwait(false);
+        }
     }
 
     private static string ToJson(PresignResult result)

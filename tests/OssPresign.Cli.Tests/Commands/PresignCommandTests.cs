@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using Microsoft.Extensions.Time.Testing;
 
 namespace OssPresign.Cli.Tests.Commands;
@@ -101,6 +104,14 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--internal", "--accelerate" }, "Give only one of --internal, --accelerate:")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--dual-stack", "--endpoint", "http://127.0.0.1:9000" }, "Give --endpoint or --dual-stack, not both")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--bogus" }, "Unrecognized command or argument '--bogus'.")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "part", "--part-number", "1" }, "--method part needs --upload-id")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "complete" }, "--method complete needs --upload-id")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "part", "--upload-id", "U" }, "--method part needs --part-number")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "part", "--upload-id", "U", "--part-number", "10001" }, "--part-number 10001 is not from 1 to 10000")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--upload-id", "U" }, "--upload-id is for --method part, complete or abort")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "abort", "--upload-id", "U", "--part-number", "1" }, "--part-number is for --method part")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "complete", "--upload-id", "U", "--meta", "a=1" }, "are for --method put or initiate")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "initiate", "--content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==" }, "--content-md5 is for --method put or part")]
     public async Task Presign_BadUsage_PrintsUsageAndOneLineErrorWithExitCode2(string[] args, string message)
     {
         var run = await CliHarness.RunAsync(fixture.Environment, null, ["presign", .. args]);
@@ -111,6 +122,74 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
         Assert.StartsWith("error: ", last, StringComparison.Ordinal);
         Assert.Contains(message, last, StringComparison.Ordinal);
         Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public async Task PresignMultipartSteps_ThePrintedCurlLinesRunTheUpload()
+    {
+        const string Key = "multipart/cli steps.bin";
+        var dir = Directory.CreateTempSubdirectory("oss-cli-multipart-").FullName;
+        try
+        {
+            var initiate = await PresignCurlAsync(Key, "--method", "initiate", "--content-type", "application/x-test");
+            Assert.StartsWith("curl -X POST -H 'Content-Type: application/x-test' '", initiate, StringComparison.Ordinal);
+            var uploadId = Regex.Match(await BashAsync(initiate + " -sS --fail", dir), "<UploadId>([0-9A-F]{32})</UploadId>").Groups[1].Value;
+            Assert.NotEmpty(uploadId);
+
+            byte[][] parts = [TempBytes(100 * 1024, 1), TempBytes(5000, 2)];
+            var partList = new XElement("CompleteMultipartUpload");
+            for (var number = 1; number <= parts.Length; number++)
+            {
+                var part = await PresignCurlAsync(Key, "--method", "part", "--upload-id", uploadId, "--part-number", number.ToString(CultureInfo.InvariantCulture));
+                Assert.StartsWith("curl -T 'cli steps.bin' '", part, StringComparison.Ordinal);
+                await File.WriteAllBytesAsync(Path.Combine(dir, "cli steps.bin"), parts[number - 1]);
+                var headers = await BashAsync(part + " -sS --fail -D - -o /dev/null", dir);
+                var etag = Regex.Match(headers, "^etag: *(\\S+)", RegexOptions.IgnoreCase | RegexOptions.Multiline).Groups[1].Value;
+                partList.Add(new XElement("Part", new XElement("PartNumber", number), new XElement("ETag", etag)));
+            }
+
+            var complete = await PresignCurlAsync(Key, "--method", "complete", "--upload-id", uploadId);
+            Assert.StartsWith("curl --data-binary '@parts.xml' -H 'Content-Type:' '", complete, StringComparison.Ordinal);
+            await File.WriteAllTextAsync(Path.Combine(dir, "parts.xml"), partList.ToString());
+            Assert.Contains("<CompleteMultipartUploadResult>", await BashAsync(complete + " -sS --fail", dir), StringComparison.Ordinal);
+
+            Assert.Equal(parts.SelectMany(p => p).ToArray(), await fixture.DownloadAsync(Key));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        async Task<string> PresignCurlAsync(string key, params string[] more)
+        {
+            var run = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs(key, more));
+            Assert.True(run.ExitCode == 0, run.Error);
+            var lines = run.Out.Split('\n');
+            return lines[Array.IndexOf(lines, "curl:") + 1].TrimEnd();
+        }
+
+        static byte[] TempBytes(int length, int seed)
+        {
+            var bytes = new byte[length];
+            new Random(seed).NextBytes(bytes);
+            return bytes;
+        }
+    }
+
+    /// <summary>Runs a command line the way a user pastes it into a shell; fails the test when it fails.</summary>
+    private static async Task<string> BashAsync(string commandLine, string workingDirectory)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", ["-c", commandLine])
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{commandLine}\nexited {process.ExitCode}: {await error}");
+        return await output;
     }
 
     [Theory]
@@ -140,7 +219,7 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     public async Task Presign_ExpirationWithinTheSigningSecond_IsBadUsage()
     {
         var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000).AddMilliseconds(500));
-        var expiration = time.GetUtcNow().AddMilliseconds(200).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var expiration = time.GetUtcNow().AddMilliseconds(200).ToString("O", CultureInfo.InvariantCulture);
 
         var run = await CliHarness.RunAsync(fixture.Environment, time, fixture.PresignArgs("k", "--expiration", expiration));
 
