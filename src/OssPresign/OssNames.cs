@@ -36,7 +36,10 @@ public static class OssNames
         && bucket[0] != '-' && bucket[^1] != '-'
         && !bucket.AsSpan().ContainsAnyExcept(BucketCharacters);
 
-    /// <summary>Why a key is not valid, or null when it is: a key is 1-1023 UTF-8 bytes of any characters.</summary>
+    /// <summary>
+    /// Why a key is not valid, or null when it is: a key is 1-1023 UTF-8 bytes that do not start with <c>/</c> or
+    /// <c>\</c> (OSS's object naming rules; OSS answers such a name with 400 InvalidObjectName).
+    /// </summary>
     /// <param name="key">The object key.</param>
     /// <returns>A message that says what is wrong, or null.</returns>
     public static string? ValidateKey(string? key)
@@ -44,6 +47,11 @@ public static class OssNames
         if (string.IsNullOrEmpty(key))
         {
             return "The object key must not be empty.";
+        }
+
+        if (key[0] is '/' or '\\')
+        {
+            return $"The object key starts with '{key[0]}', which OSS does not allow: drop the leading '{key[0]}' (e.g. 'docs/a.txt', not '{key[0]}docs/a.txt').";
         }
 
         int bytes;

@@ -89,6 +89,27 @@ public sealed class PresignOptionsTests
     public async Task Presign_Key1023Bytes_IsAllowed() =>
         await Client().PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = new string('中', 341) });
 
+    [Theory]
+    [InlineData("/a", '/')]
+    [InlineData("\\a", '\\')]
+    [InlineData("//", '/')]
+    public async Task Presign_KeyStartingWithSlashOrBackslash_ThrowsSayingWhatToDrop(string key, char leading)
+    {
+        // OSS refuses such a name (400 InvalidObjectName), so a URL for it could never be used.
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            () => Client().PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = key }).AsTask());
+
+        Assert.Equal("key", error.ParamName);
+        Assert.StartsWith($"The object key starts with '{leading}', which OSS does not allow: drop the leading '{leading}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a/")]
+    [InlineData("a//b")]
+    [InlineData("a\\b")]
+    public async Task Presign_SlashOrBackslashAfterTheFirstCharacter_IsAllowed(string key) =>
+        await Client().PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = key });
+
     [Fact]
     public async Task Presign_PutWithMetadataAndContentType_SignedHeadersAreWhatTheUploaderMustSend()
     {

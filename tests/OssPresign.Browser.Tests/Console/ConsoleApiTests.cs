@@ -76,6 +76,8 @@ public sealed class ConsoleApiTests : IAsyncLifetime
     [InlineData("""{"bucket":"nosuchbucket","key":"a"}""", HttpStatusCode.NotFound, "NoSuchBucket")]
     [InlineData("""{"bucket":"Bad_Bucket","key":"a"}""", HttpStatusCode.BadRequest, "InvalidBucketName")]
     [InlineData("""{"bucket":"examplebucket","key":""}""", HttpStatusCode.BadRequest, "InvalidObjectName")]
+    [InlineData("""{"bucket":"examplebucket","key":"/uploads/a.txt"}""", HttpStatusCode.BadRequest, "InvalidObjectName")]
+    [InlineData("""{"bucket":"examplebucket","key":"\\a.txt"}""", HttpStatusCode.BadRequest, "InvalidObjectName")]
     [InlineData("""{"bucket":"examplebucket","key":"a","expiresSeconds":604801}""", HttpStatusCode.BadRequest, "InvalidArgument")]
     [InlineData("""{"bucket":"examplebucket","key":"a","contentType":"text/plain\r\nx-oss-meta-a: b"}""", HttpStatusCode.BadRequest, "InvalidArgument")]
     [InlineData("""{"bucket":""", HttpStatusCode.BadRequest, "InvalidJson")]

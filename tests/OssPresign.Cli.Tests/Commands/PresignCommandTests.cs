@@ -89,6 +89,8 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--expiration", "2001-01-01T00:00:00Z" }, "is in the past")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "post" }, "--method 'post' is not one of put, get, head")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "Example_Bucket", "--object", "k" }, "--bucket 'Example_Bucket' is not a bucket name")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "/a" }, "error: --object: The object key starts with '/', which OSS does not allow: drop the leading '/' (e.g. 'docs/a.txt', not '/docs/a.txt').")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "\\a" }, "error: --object: The object key starts with '\\', which OSS does not allow: drop the leading '\\'")]
     [InlineData(new[] { "--region", "CN Hangzhou", "--bucket", "examplebucket", "--object", "k" }, "--region 'CN Hangzhou' is not a region id")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--header", "no-colon" }, "--header 'no-colon' is not \"Name: value\"")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--meta", "novalue" }, "--meta 'novalue' is not key=value")]

@@ -6,9 +6,11 @@ using OssPresign.Signing;
 namespace OssPresign.Reliability.Tests.Auth;
 
 /// <summary>
-/// Valid signed requests to mutate: presigned URLs made by <see cref="OssClient.PresignAsync(OssObjectRequest, PresignOptions?, CancellationToken)"/>
+/// Correctly signed requests to mutate: presigned URLs made by <see cref="OssClient.PresignAsync(OssObjectRequest, PresignOptions?, CancellationToken)"/>
 /// and Authorization-header requests made by the library's signer, over random keys (reserved, non-ASCII, slashes),
 /// methods, buckets, addressing styles, signed headers, STS tokens, additional headers and user query parameters.
+/// Some keys start with <c>/</c> or <c>\</c>, a name OSS refuses (<see cref="Base.KeyOssRefuses"/>): the server must
+/// refuse those with 400 InvalidObjectName however well they are signed.
 /// </summary>
 internal static class FuzzCorpus
 {
@@ -24,7 +26,7 @@ internal static class FuzzCorpus
     ];
 
     private static readonly FakeTimeProvider Clock = new(SigningTime);
-    private static readonly string[] KeyAlphabet = ["a", "b", "Z", "0", "/", " ", "+", "%", "~", "*", "中", "é", "!", "'", "(", "=", "&", "?", "#", ".", "..", "//"];
+    private static readonly string[] KeyAlphabet = ["a", "b", "Z", "0", "/", " ", "+", "%", "~", "*", "中", "é", "!", "'", "(", "=", "&", "?", "#", ".", "..", "//", "\\"];
     private static readonly string[] Methods = ["PUT", "GET", "HEAD", "DELETE", "POST"];
 
     public static readonly Gen<Base> Bases =
@@ -47,7 +49,9 @@ internal static class FuzzCorpus
     public static readonly Gen<Mutation[]> Mutations =
         Gen.Select(Gen.Int[0, Mutation.Kinds - 1], Gen.Int[0, 4096], Gen.Int[0, 4096], (k, p, c) => new Mutation(k, p, c)).Array[1, 4];
 
-    /// <summary>A valid request of this shape: accepted by the server as it is.</summary>
+    /// <summary>
+    /// A correctly signed request of this shape: accepted by the server as it is, unless its key is one OSS refuses.
+    /// </summary>
     public static FuzzRequest Create(Base b)
     {
         var key = b.Sts ? Keys[1] : Keys[0];
@@ -90,6 +94,12 @@ internal static class FuzzCorpus
             return new FuzzRequest(b.Method, $"http://{host}{path}{(query.Length > 0 ? "?" + query : string.Empty)}", headers);
         }
 
+        if (b.KeyOssRefuses)
+        {
+            // PresignAsync refuses such a key (OssNames.ValidateKey), so it is presigned here as another SDK would.
+            return PresignByHand(b, key, host, path, headers, additional, parameters);
+        }
+
         var client = new OssClient(new OssClientOptions
         {
             Region = Region,
@@ -113,9 +123,39 @@ internal static class FuzzCorpus
         return new FuzzRequest(presigned.Method, presigned.Url, [.. presigned.SignedHeaders]);
     }
 
-    /// <summary>The shape of a valid signed request.</summary>
+    /// <summary>
+    /// A presigned URL as <see cref="OssClient.PresignAsync(OssObjectRequest, PresignOptions?, CancellationToken)"/>
+    /// would make it (default validity, the same parameters and signed headers), from the V4 signer's parts.
+    /// </summary>
+    private static FuzzRequest PresignByHand(
+        Base b, LocalAccessKey key, string host, string path, List<KeyValuePair<string, string>> headers, string[] additional,
+        KeyValuePair<string, string>[] parameters)
+    {
+        var method = b.Method is "GET" or "HEAD" ? b.Method : "PUT";
+        var auth = new PresignedQuery
+        {
+            Credential = new CredentialScope(key.AccessKeyId, OssV4.FormatDate(SigningTime), Region, OssV4.DefaultProduct),
+            SigningTime = SigningTime,
+            ExpiresSeconds = 900,
+            AdditionalHeaders = additional,
+            SecurityToken = key.SecurityToken,
+        };
+        var canonical = new CanonicalRequest(method, b.Bucket, b.Key, [.. parameters, .. auth.ToParameters(includeSignature: false)], headers, additional);
+        var signature = OssV4Signer.ComputeSignature(canonical, SigningTime, auth.Credential, key.AccessKeySecret);
+        var query = string.Join('&', parameters.Concat(auth.WithSignature(signature).ToParameters(includeSignature: true))
+            .Select(p => OssUriEncoding.EncodeQueryComponent(p.Key) + "=" + OssUriEncoding.EncodeQueryComponent(p.Value)));
+        return new FuzzRequest(method, $"http://{host}{path}?{query}", headers);
+    }
+
+    /// <summary>The shape of a correctly signed request.</summary>
     internal sealed record Base(string Key, string Method, string Bucket, bool VirtualHosted, bool ContentType, bool Sts, int Metadata, bool HeaderMode)
     {
+        /// <summary>
+        /// Whether OSS refuses the key's name (400 InvalidObjectName): it starts with '/' or '\'. Written out here
+        /// rather than taken from OssNames, which is under test; the generated keys are never empty or over 1023 bytes.
+        /// </summary>
+        public bool KeyOssRefuses => Key[0] is '/' or '\\';
+
         public override string ToString() =>
             $"{Method} {Bucket}/{Key} vhost={VirtualHosted} type={ContentType} sts={Sts} meta={Metadata} header={HeaderMode}";
     }

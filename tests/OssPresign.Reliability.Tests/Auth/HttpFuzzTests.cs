@@ -6,7 +6,8 @@ namespace OssPresign.Reliability.Tests.Auth;
 
 /// <summary>
 /// The same mutations as <see cref="VerifierFuzzTests"/>, sent byte for byte over sockets to a running server
-/// (Kestrel's parser, the OSS pipeline, the handlers): never a 5xx, a 2xx only with unchanged signed parts, and the
+/// (Kestrel's parser, the OSS pipeline, the handlers): never a 5xx, a 2xx only with unchanged signed parts and a key
+/// OSS accepts (a correctly signed request for a key starting with '/' or '\' is 400 InvalidObjectName), and the
 /// server healthy and its data folder clean afterwards.
 /// </summary>
 public sealed class HttpFuzzTests(ITestOutputHelper output)
@@ -19,12 +20,23 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
         var iterations = Stress.Pick(3_000L, 30_000L);
         await using var server = await InProcessServer.StartAsync(accessKeys: FuzzCorpus.Keys, buckets: ["examplebucket", "other-bucket"]);
         var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        long refusedNames = 0;
         var stopwatch = Stopwatch.StartNew();
 
         await Gen.Select(FuzzCorpus.Bases, FuzzCorpus.Mutations).SampleAsync(async (b, mutations) =>
         {
             var original = FuzzCorpus.Create(b);
             var signedParts = SignedParts.Of(original);
+            if (b.KeyOssRefuses)
+            {
+                var (originalAuthority, originalTarget) = SignedParts.Split(original.Url);
+                var contentLength = Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var refused = await RawHttp.SendAsync(
+                    server.Server.Endpoint, original.Method, originalTarget, [new("Host", originalAuthority), .. original.Headers, new("Content-Length", contentLength)], Body);
+                Assert.True(refused is { Status: 400, ErrorCode: "InvalidObjectName" }, $"{refused.Status} {refused.Body} for the unmutated {original}");
+                Interlocked.Increment(ref refusedNames);
+            }
+
             var mutated = VerifierFuzzTests.Mutate(original, mutations);
 
             // A CR or LF in a header would make two header lines of one; the verifier fuzz covers such values.
@@ -50,11 +62,13 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
             if (response.Status is >= 200 and < 300 or 501)
             {
                 Assert.True(SignedParts.Of(mutated) == signedParts, $"{response.Status} with changed signed parts: {mutated}");
+                Assert.False(b.KeyOssRefuses, $"{response.Status} for a key OSS refuses: {mutated}");
             }
         }, iter: iterations, threads: 2, print: t => $"{t.Item1} {string.Join(' ', t.Item2)}");
 
         output.WriteLine($"{iterations} mutated requests over HTTP in {stopwatch.Elapsed.TotalSeconds:F1} s; statuses (0 = closed without a response): " +
-            string.Join(", ", statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}")));
+            string.Join(", ", statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}")) +
+            $"; and {refusedNames} unmutated requests for a key starting with '/' or '\\', each 400 InvalidObjectName");
 
         // Still healthy: a fresh signed upload and download work, and nothing was left half-written.
         var client = new OssClient(new OssClientOptions

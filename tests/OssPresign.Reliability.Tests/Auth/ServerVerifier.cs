@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Time.Testing;
 using OssPresign.Server.Auth;
+using OssPresign.Signing;
 
 namespace OssPresign.Reliability.Tests.Auth;
 
@@ -20,8 +21,8 @@ internal sealed class ServerVerifier
     private readonly RequestAuthenticator _authenticator = new(
         new AccessKeyStore(FuzzCorpus.Keys), new FakeTimeProvider(FuzzCorpus.SigningTime), NullLogger<RequestAuthenticator>.Instance);
 
-    /// <returns>Null when accepted; else the HTTP status of the refusal.</returns>
-    public int? Verify(FuzzRequest request)
+    /// <returns>Null when accepted; else the status and OSS error code of the refusal.</returns>
+    public Refusal? Verify(FuzzRequest request)
     {
         var (authority, target) = SignedParts.Split(request.Url);
         // Kestrel keeps a header with an empty value (it is signed like any other; see the tamper matrix), while
@@ -39,7 +40,7 @@ internal sealed class ServerVerifier
             // value are not part of it (RFC 9110 §5.5).
             if (name.Length == 0 || name.AsSpan().ContainsAny(NotInName) || value.AsSpan().ContainsAny(NotInValue))
             {
-                return 400;
+                return new Refusal(400, null);
             }
 
             store[name] = StringValues.Concat(store.GetValueOrDefault(name), value.Trim(' ', '\t'));
@@ -53,23 +54,29 @@ internal sealed class ServerVerifier
         var http = context.Request;
         if (!OssRequestTarget.TryRead(http, out var parsed))
         {
-            return 400;
+            return new Refusal(400, "InvalidURI");
         }
 
-        // As OssRequestHandler does before authenticating.
-        if ((parsed!.Bucket is null && parsed.Key is not null)
-            || (parsed.Bucket is not null && !OssNames.IsValidBucketName(parsed.Bucket))
-            || (parsed.Key is not null && OssNames.ValidateKey(parsed.Key) is not null))
+        // As OssRequestHandler does before authenticating, in its order.
+        if ((parsed!.Bucket is null && parsed.Key is not null) || (parsed.Bucket is not null && !OssNames.IsValidBucketName(parsed.Bucket)))
         {
-            return 400;
+            return new Refusal(400, OssErrorCodes.InvalidBucketName);
+        }
+
+        if (parsed.Key is not null && OssNames.ValidateKey(parsed.Key) is not null)
+        {
+            return new Refusal(400, OssErrorCodes.InvalidObjectName);
         }
 
         if (!_authenticator.TryAuthenticate(http, parsed, FuzzCorpus.Region, out var principal, out var error))
         {
-            return error!.StatusCode;
+            return new Refusal(error!.StatusCode, error.Code);
         }
 
         // Anonymous (no signature left at all) is refused by the handler: every bucket is private.
-        return principal is null ? 403 : null;
+        return principal is null ? new Refusal(403, OssErrorCodes.AccessDenied) : null;
     }
 }
+
+/// <summary>A refused request: the HTTP status, and the OSS error code (null for Kestrel's own 400, which has none).</summary>
+internal readonly record struct Refusal(int Status, string? Code);

@@ -6,42 +6,61 @@ using Xunit.Abstractions;
 namespace OssPresign.Reliability.Tests.Auth;
 
 /// <summary>
-/// Property-based fuzz (CsCheck) of the URL/header parsers and the verifier: random mutations of valid presigned
-/// URLs and Authorization-header requests. Never an exception, every refusal a 4xx, and never accepted unless every
-/// signed part is what was signed (<see cref="SignedParts"/>); equivalent requests (same signed parts, same signature,
-/// same host) are accepted.
+/// Property-based fuzz (CsCheck) of the URL/header parsers and the verifier: random mutations of correctly signed
+/// presigned URLs and Authorization-header requests. Never an exception, every refusal a 4xx, and never accepted
+/// unless every signed part is what was signed (<see cref="SignedParts"/>); equivalent requests (same signed parts,
+/// same signature, same host) are accepted, or refused as InvalidObjectName when OSS refuses the key's name.
 /// </summary>
 public sealed class VerifierFuzzTests(ITestOutputHelper output)
 {
     private static readonly Gen<(FuzzCorpus.Base Base, Mutation[] Mutations)> Inputs = Gen.Select(FuzzCorpus.Bases, FuzzCorpus.Mutations);
+    private static readonly Refusal InvalidObjectName = new(400, OssErrorCodes.InvalidObjectName);
 
     [Fact]
     public void ServerVerifier_MutatedSignedRequests_NeverThrow_RefuseWith4xx_AndAcceptOnlyUnchangedSignedParts()
     {
         var iterations = Stress.Pick(120_000L, 1_000_000L);
         var verifier = new ServerVerifier();
-        long accepted = 0, refused = 0, equivalentAccepted = 0;
+        long accepted = 0, refused = 0, equivalentAccepted = 0, refusedNames = 0;
         var stopwatch = Stopwatch.StartNew();
         Inputs.Sample((b, mutations) =>
         {
             var original = FuzzCorpus.Create(b);
             var signedParts = SignedParts.Of(original);
-            Assert.True(verifier.Verify(original) is null, $"the unmutated request must be accepted: {original}");
+            if (b.KeyOssRefuses)
+            {
+                Assert.True(verifier.Verify(original) == InvalidObjectName, $"the unmutated request for a key OSS refuses must be InvalidObjectName: {original}");
+                Interlocked.Increment(ref refusedNames);
+            }
+            else
+            {
+                Assert.True(verifier.Verify(original) is null, $"the unmutated request must be accepted: {original}");
+            }
+
             var mutated = Mutate(original, mutations);
 
-            var status = verifier.Verify(mutated);
+            var refusal = verifier.Verify(mutated);
             var unchanged = SignedParts.Of(mutated) == signedParts;
-            if (status is null)
+            if (refusal is null)
             {
+                // Unchanged signed parts include the key, so this also means never a key OSS refuses.
                 Assert.True(unchanged, $"accepted with changed signed parts: {mutated}");
                 Interlocked.Increment(ref accepted);
                 return;
             }
 
-            Assert.InRange(status.Value, 400, 499);
+            Assert.InRange(refusal.Value.Status, 400, 499);
             Interlocked.Increment(ref refused);
-            Assert.False(unchanged && SameSignatureAndHost(original, mutated) && !HasDuplicates(mutated) && Sendable(mutated),
-                $"refused ({status}) although nothing signed changed: {mutated}");
+            var equivalent = unchanged && SameSignatureAndHost(original, mutated) && !HasDuplicates(mutated) && Sendable(mutated);
+            if (b.KeyOssRefuses)
+            {
+                Assert.True(!equivalent || refusal == InvalidObjectName, $"refused ({refusal}) for another reason than the key's name, although nothing signed changed: {mutated}");
+            }
+            else
+            {
+                Assert.False(equivalent, $"refused ({refusal}) although nothing signed changed: {mutated}");
+            }
+
             if (unchanged)
             {
                 Interlocked.Increment(ref equivalentAccepted);
@@ -49,7 +68,7 @@ public sealed class VerifierFuzzTests(ITestOutputHelper output)
         }, iter: iterations, print: t => $"{t.Item1} {string.Join(' ', t.Item2)}");
 
         output.WriteLine($"{accepted + refused} mutated requests in {stopwatch.Elapsed.TotalSeconds:F1} s: {accepted} accepted (all with unchanged signed parts), " +
-            $"{refused} refused with a 4xx, 0 exceptions, 0 5xx");
+            $"{refused} refused with a 4xx, 0 exceptions, 0 5xx; {refusedNames} originals with a key starting with '/' or '\\', each refused as InvalidObjectName");
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using OssPresign.Server.Storage;
 
 namespace OssPresign.Server.Tests.Storage;
@@ -92,7 +93,6 @@ public sealed partial class ObjectStoreTests
         "a",
         "a/b",
         "a//b",
-        "/leading-slash",
         "./dot/./segments/../x",
         "100%25 literal % and ?#&=+;",
         "tab\tand\u0001control",
@@ -138,6 +138,29 @@ public sealed partial class ObjectStoreTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("InvalidObjectName", (await TestServer.ErrorAsync(response)).Element("Code")?.Value);
+    }
+
+    [Theory]
+    [InlineData("examplebucket//a", '/')]
+    [InlineData("examplebucket/%5Ca", '\\')]
+    public async Task SignedPut_OfAKeyStartingWithSlashOrBackslash_IsInvalidObjectName_AndStoresNothing(string path, char leading)
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = t.CreateSigningClient();
+
+        // Signed with the server's key by the library's header signer, which checks no names (PresignAsync refuses
+        // these keys): the refusal is for the name, as OSS's is, not for the signature. The same client's PUT of "a"
+        // shows the signature would have passed.
+        using var put = await http.PutAsync(new Uri(path, UriKind.Relative), new ByteArrayContent([1]));
+        using var control = await http.PutAsync(new Uri("examplebucket/a", UriKind.Relative), new ByteArrayContent([1]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        var error = await TestServer.ErrorAsync(put);
+        Assert.Equal("InvalidObjectName", error.Element("Code")?.Value);
+        Assert.StartsWith($"The object key starts with '{leading}'", error.Element("Message")?.Value, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, control.StatusCode);
+        var listing = XElement.Parse(await http.GetStringAsync(new Uri("/examplebucket/?list-type=2", UriKind.Relative)));
+        Assert.Equal(["a"], listing.Elements("Contents").Select(c => c.Element("Key")!.Value));
     }
 
     [Fact]

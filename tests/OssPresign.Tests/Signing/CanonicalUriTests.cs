@@ -32,7 +32,6 @@ public sealed class CanonicalUriTests
     [InlineData("~*!'()", "~%2A%21%27%28%29")]
     [InlineData("a//b", "a//b")]
     [InlineData("a/./b/../c", "a/./b/../c")]
-    [InlineData("/x", "/x")]
     public async Task Presign_AwkwardKey_UrlPathIsTheEncodedKeyAndSignatureCoversIt(string key, string encodedPath)
     {
         var client = new OssClient(new OssClientOptions
