@@ -175,6 +175,26 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         TimeProvider = _time,
     });
 
+    /// <summary>
+    /// The credentials of the first access key that may upload <paramref name="key"/> to <paramref name="bucket"/>:
+    /// enabled, and allowed <c>oss:PutObject</c> there by its policy, as the server decides it for a request. Keys are
+    /// tried in the order <see cref="Credentials"/> is chosen from (the environment's, the options', the config's).
+    /// </summary>
+    /// <param name="bucket">The bucket.</param>
+    /// <param name="key">The object key.</param>
+    /// <returns>The credentials, or null when no key may.</returns>
+    public OssCredentials? FindCredentialsAllowedToPut(string bucket, string key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(bucket);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+
+        // The action, resource and region OssRequestHandler checks the policy with for a PutObject of bucket/key.
+        var region = _store.GetBucket(bucket)?.Region ?? Region;
+        var resource = OssOperations.Resource(new OssRequestTarget(bucket, key, [], VirtualHosted: false));
+        var allowed = App.Services.GetRequiredService<AccessKeyStore>().FirstAllowed(OssOperations.Action(OssOperation.PutObject), region, resource);
+        return allowed is null ? null : new OssCredentials(allowed.Key.AccessKeyId, allowed.Key.AccessKeySecret, allowed.Key.SecurityToken);
+    }
+
     /// <summary>Stops the server and releases the data folder.</summary>
     /// <returns>A task that completes when stopped.</returns>
     public async ValueTask DisposeAsync()

@@ -74,6 +74,31 @@ public sealed class LocalOssServerTests
     }
 
     [Fact]
+    public async Task FindCredentialsAllowedToPut_IsTheFirstEnabledKeyThePolicyLetsUpload_AndTheServerAgrees()
+    {
+        await using var t = await TestServer.StartWithKeysAsync(
+            new LocalAccessKey("put-denied", "s1")
+            {
+                Policy = """
+                    {"Statement":[{"Effect":"Allow","Action":"oss:*","Resource":"*"},
+                      {"Effect":"Deny","Action":"oss:PutObject","Resource":"acs:oss:*:*:examplebucket/*"}]}
+                    """,
+            },
+            new LocalAccessKey("disabled", "s2") { Disabled = true },
+            new LocalAccessKey("other-region", "s3") { Policy = """{"Statement":[{"Effect":"Allow","Action":"oss:*","Resource":"acs:oss:cn-beijing:*:*"}]}""" },
+            new LocalAccessKey("uploader", "s4") { SecurityToken = "sts-token", Policy = """{"Statement":[{"Effect":"Allow","Action":"oss:PutObject","Resource":"acs:oss:*:*:examplebucket/uploads/*"}]}""" });
+
+        var found = t.Server.FindCredentialsAllowedToPut("examplebucket", "uploads/a.txt");
+
+        Assert.Equal(("uploader", "s4", "sts-token"), (found?.AccessKeyId, found?.AccessKeySecret, found?.SecurityToken));
+        Assert.Null(t.Server.FindCredentialsAllowedToPut("examplebucket", "a.txt"));
+        using var put = await t.PutAsync("examplebucket", "uploads/a.txt", [1], t.Server.CreateClient(new StaticCredentialsProvider(found!.AccessKeyId, found.AccessKeySecret, found.SecurityToken)));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        using var denied = await t.PutAsync("examplebucket", "uploads/b.txt", [1], t.Server.CreateClient(new StaticCredentialsProvider("put-denied", "s1")));
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+    }
+
+    [Fact]
     public async Task InvalidPolicy_StopsTheStart_NamingTheKey()
     {
         var options = new LocalOssServerOptions

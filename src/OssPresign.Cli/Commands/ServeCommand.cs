@@ -11,6 +11,9 @@ namespace OssPresign.Cli.Commands;
 /// </summary>
 internal static class ServeCommand
 {
+    /// <summary>The object the banner's example uploads.</summary>
+    private const string ExampleKey = "hello.txt";
+
     public static Command Create(CliContext context)
     {
         var host = new Option<string>("--host") { Description = "The address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
@@ -149,17 +152,30 @@ internal static class ServeCommand
             return;
         }
 
-        var bucket = server.Buckets[0];
-        var endpoint = server.Endpoint.GetLeftPart(UriPartial.Authority);
-        var example = await server.CreateClient()
-            .PresignAsync(new PutObjectRequest { Bucket = bucket, Key = "hello.txt" }, new PresignOptions { Expires = TimeSpan.FromHours(1) }, cancellationToken)
-            .ConfigureAwait(false);
+        // A configured key's policy may deny it the upload, or the key may be disabled: the example is signed with a key
+        // the server will let through, in the first bucket where there is one, so that the printed curl works.
+        var (bucket, signer) = server.Buckets
+            .Select(name => (Bucket: name, Credentials: server.FindCredentialsAllowedToPut(name, ExampleKey)))
+            .FirstOrDefault(candidate => candidate.Credentials is not null);
         await writer.WriteLineAsync().ConfigureAwait(false);
-        await writer.WriteLineAsync("Try it: a presigned PUT of hello.txt, valid for 1 h:").ConfigureAwait(false);
-        await writer.WriteLineAsync("  echo hello > hello.txt").ConfigureAwait(false);
-        await writer.WriteLineAsync("  " + CliFormat.CurlLine(example.Method, example.Url, example.SignedHeaders, "hello.txt")).ConfigureAwait(false);
+        if (signer is null)
+        {
+            var where = server.Buckets.Count == 1 ? $"bucket {server.Buckets[0]}" : "any bucket";
+            await writer.WriteLineAsync(
+                $"No example upload: no enabled access key may oss:PutObject {ExampleKey} in {where} (see the keys' policies in the config file).").ConfigureAwait(false);
+            return;
+        }
+
+        var endpoint = server.Endpoint.GetLeftPart(UriPartial.Authority);
+        var example = await server.CreateClient(new StaticCredentialsProvider(signer.AccessKeyId, signer.AccessKeySecret, signer.SecurityToken))
+            .PresignAsync(new PutObjectRequest { Bucket = bucket, Key = ExampleKey }, new PresignOptions { Expires = TimeSpan.FromHours(1) }, cancellationToken)
+            .ConfigureAwait(false);
+        var signedWith = signer.AccessKeyId == credentials.AccessKeyId ? string.Empty : $" with access key {signer.AccessKeyId}";
+        await writer.WriteLineAsync($"Try it: a presigned PUT of {ExampleKey}{signedWith}, valid for 1 h:").ConfigureAwait(false);
+        await writer.WriteLineAsync($"  echo hello > {ExampleKey}").ConfigureAwait(false);
+        await writer.WriteLineAsync("  " + CliFormat.CurlLine(example.Method, example.Url, example.SignedHeaders, ExampleKey)).ConfigureAwait(false);
         await writer.WriteLineAsync("Presign your own:").ConfigureAwait(false);
         await writer.WriteLineAsync(
-            $"  oss-presign presign --endpoint {endpoint} --region {server.Region} --bucket {bucket} --object hello.txt").ConfigureAwait(false);
+            $"  oss-presign presign --endpoint {endpoint} --region {server.Region} --bucket {bucket} --object {ExampleKey}").ConfigureAwait(false);
     }
 }

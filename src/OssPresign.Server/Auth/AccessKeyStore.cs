@@ -4,6 +4,7 @@ namespace OssPresign.Server.Auth;
 internal sealed class AccessKeyStore
 {
     private readonly Dictionary<string, AccessKeyEntry> _keys = new(StringComparer.Ordinal);
+    private readonly List<AccessKeyEntry> _inPrecedenceOrder = [];
 
     /// <summary>Loads the keys; a policy that cannot be evaluated stops the server with a message naming the key.</summary>
     /// <param name="keys">The keys, in precedence order.</param>
@@ -28,10 +29,13 @@ internal sealed class AccessKeyStore
                 throw new InvalidOperationException($"The policy of access key '{key.AccessKeyId}' is not valid: {e.Message}", e);
             }
 
-            if (!_keys.TryAdd(key.AccessKeyId, new AccessKeyEntry(key, policy)))
+            var entry = new AccessKeyEntry(key, policy);
+            if (!_keys.TryAdd(key.AccessKeyId, entry))
             {
                 throw new InvalidOperationException($"Access key '{key.AccessKeyId}' is declared twice.");
             }
+
+            _inPrecedenceOrder.Add(entry);
         }
     }
 
@@ -40,6 +44,17 @@ internal sealed class AccessKeyStore
     /// <param name="entry">The key and its policy.</param>
     /// <returns>Whether the id is known.</returns>
     public bool TryGet(string accessKeyId, out AccessKeyEntry entry) => _keys.TryGetValue(accessKeyId, out entry!);
+
+    /// <summary>
+    /// The first key, in precedence order, that a request signed with it could use for <paramref name="action"/> on the
+    /// resource: enabled (a disabled key is refused as unknown) and allowed by its policy.
+    /// </summary>
+    /// <param name="action">The RAM action, e.g. <c>oss:PutObject</c>.</param>
+    /// <param name="region">The region of the resource.</param>
+    /// <param name="resource">The resource, as <see cref="AccessPolicy.IsAllowed"/> takes it.</param>
+    /// <returns>The key, or null when no key may.</returns>
+    public AccessKeyEntry? FirstAllowed(string action, string region, string resource) =>
+        _inPrecedenceOrder.Find(entry => !entry.Key.Disabled && entry.IsAllowed(action, region, resource));
 }
 
 /// <summary>A known key and its policy (null = full access).</summary>

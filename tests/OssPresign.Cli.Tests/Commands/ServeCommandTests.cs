@@ -7,6 +7,7 @@ namespace OssPresign.Cli.Tests.Commands;
 public sealed partial class ServeCommandTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "oss-cli-serve-" + Guid.NewGuid().ToString("N"));
+    private readonly string _config = Path.Combine(Path.GetTempPath(), "oss-cli-serve-" + Guid.NewGuid().ToString("N") + ".json");
 
     public void Dispose()
     {
@@ -14,6 +15,8 @@ public sealed partial class ServeCommandTests : IDisposable
         {
             Directory.Delete(_data, recursive: true);
         }
+
+        File.Delete(_config);
     }
 
     [Fact]
@@ -61,6 +64,94 @@ public sealed partial class ServeCommandTests : IDisposable
 
         Assert.Equal(0, await serve.ExitCode);
         Assert.EndsWith("Stopping.\n", serve.Out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_WithKeysDeniedPutObject_SignsTheExampleWithAKeyAllowedIt_AndTheExampleUploads()
+    {
+        // The first key may do anything but upload hello.txt, the second is disabled, the third may upload to
+        // second-bucket only: the example must be the third key's, in second-bucket.
+        await File.WriteAllTextAsync(_config, """
+            {
+              "accessKeys": [
+                { "id": "denied-put", "secret": "denied-secret", "policy": { "Statement": [
+                    { "Effect": "Allow", "Action": "oss:*", "Resource": "acs:oss:*:*:*" },
+                    { "Effect": "Deny", "Action": "oss:PutObject", "Resource": "acs:oss:*:*:*/hello.txt" } ] } },
+                { "id": "disabled", "secret": "disabled-secret", "disabled": true },
+                { "id": "uploader", "secret": "uploader-secret", "policy": { "Statement": [
+                    { "Effect": "Allow", "Action": "oss:PutObject", "Resource": "acs:oss:*:*:second-bucket/*" } ] } }
+              ]
+            }
+            """);
+        using var stop = new CancellationTokenSource();
+        var (serve, endpoint) = await StartServeAsync(stop.Token, "--config", _config, "--bucket", "first-bucket", "--bucket", "second-bucket");
+        try
+        {
+            var banner = serve.Out.ToString();
+
+            // OSS_ACCESS_KEY_* in the process would be the server's first key, with full access, and sign the example.
+            var (title, bucket, keyId) = EnvironmentKeyId() is { } environmentKey
+                ? ("Try it: a presigned PUT of hello.txt, valid for 1 h:", "first-bucket", environmentKey)
+                : ("Try it: a presigned PUT of hello.txt with access key uploader, valid for 1 h:", "second-bucket", "uploader");
+            Assert.Contains(title, banner, StringComparison.Ordinal);
+            Assert.Contains($"--bucket {bucket} --object hello.txt", banner, StringComparison.Ordinal);
+            var url = CurlExample().Match(banner).Groups[1].Value;
+            Assert.StartsWith($"{endpoint}{bucket}/hello.txt?", url, StringComparison.Ordinal);
+            Assert.Contains($"x-oss-credential={keyId}%2F", url, StringComparison.Ordinal);
+            using var http = new HttpClient();
+            using var response = await http.PutAsync(url, new ByteArrayContent("hello\n"u8.ToArray()));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        Assert.Equal(0, await serve.ExitCode);
+    }
+
+    [Fact]
+    public async Task Serve_WhenNoKeyMayPutObject_SaysSoInOneLine_InsteadOfAnExampleThatFails()
+    {
+        await File.WriteAllTextAsync(_config, """
+            {
+              "accessKeys": [
+                { "id": "denied-put", "secret": "denied-secret", "policy": { "Statement": [
+                    { "Effect": "Allow", "Action": "oss:*", "Resource": "acs:oss:*:*:*" },
+                    { "Effect": "Deny", "Action": "oss:PutObject", "Resource": "acs:oss:*:*:*/hello.txt" } ] } },
+                { "id": "disabled", "secret": "disabled-secret", "disabled": true },
+                { "id": "reader", "secret": "reader-secret", "policy": { "Statement": [
+                    { "Effect": "Allow", "Action": "oss:GetObject", "Resource": "acs:oss:*:*:*" } ] } }
+              ]
+            }
+            """);
+        using var stop = new CancellationTokenSource();
+        var (serve, _) = await StartServeAsync(stop.Token, "--config", _config, "--bucket", "first-bucket");
+        try
+        {
+            var banner = serve.Out.ToString();
+            if (EnvironmentKeyId() is null)
+            {
+                var lines = banner.TrimEnd().Split('\n');
+                Assert.Equal(
+                    "No example upload: no enabled access key may oss:PutObject hello.txt in bucket first-bucket (see the keys' policies in the config file).",
+                    lines[^1]);
+                Assert.DoesNotContain("Try it", banner, StringComparison.Ordinal);
+                Assert.DoesNotContain("curl", banner, StringComparison.Ordinal);
+                Assert.DoesNotContain("Presign your own", banner, StringComparison.Ordinal);
+            }
+            else
+            {
+                // OSS_ACCESS_KEY_* in the process is a key with full access, so there is an example after all.
+                Assert.Matches(CurlExample(), banner);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        Assert.Equal(0, await serve.ExitCode);
     }
 
     [Theory]
@@ -121,6 +212,24 @@ public sealed partial class ServeCommandTests : IDisposable
         Assert.StartsWith("error: the server did not start: ", line, StringComparison.Ordinal);
         Assert.EndsWith(message, line, StringComparison.Ordinal);
     }
+
+    /// <summary>Starts <c>serve</c> on a free port and the test's data folder, and waits until it has printed its banner.</summary>
+    private async Task<(RunningCli Serve, Uri Endpoint)> StartServeAsync(CancellationToken stop, params string[] args)
+    {
+        var started = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serve = CliHarness.Start(
+            new Dictionary<string, string>(), null, ["serve", "--port", "0", "--data", _data, .. args], serverStarted: started.SetResult, cancellationToken: stop);
+
+        // The banner is written before ServerStarted is called, and nothing else writes while the server runs.
+        var first = await Task.WhenAny(started.Task, serve.ExitCode).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(first == started.Task, $"serve did not start: {serve.Error}");
+        return (serve, await started.Task);
+    }
+
+    /// <summary>The id of the key the server takes from OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET, or null when unset.</summary>
+    private static string? EnvironmentKeyId() =>
+        Environment.GetEnvironmentVariable("OSS_ACCESS_KEY_ID") is { Length: > 0 } id
+        && Environment.GetEnvironmentVariable("OSS_ACCESS_KEY_SECRET") is { Length: > 0 } ? id : null;
 
     [GeneratedRegex("curl -T 'hello.txt' '([^']+)'")]
     private static partial Regex CurlExample();
