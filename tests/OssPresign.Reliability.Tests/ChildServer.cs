@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -117,6 +118,24 @@ internal sealed partial class ChildServer : IAsyncDisposable
             process.Kill();
             process.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>GETs <paramref name="key"/> of the bucket through a URL <paramref name="client"/> presigned.</summary>
+    public static async Task<(HttpStatusCode Status, byte[] Body)> GetAsync(HttpClient http, OssClient client, string key)
+    {
+        var presigned = await client.PresignAsync(new GetObjectRequest { Bucket = Bucket, Key = key });
+        using var response = await http.GetAsync(presigned.Url);
+        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    /// <summary>Waits until <paramref name="count"/> of <paramref name="tasks"/> have finished (all, when fewer).</summary>
+    public static async Task WhenCountAsync(IReadOnlyList<Task> tasks, int count)
+    {
+        var pending = tasks.ToList();
+        for (var done = 0; done < count && pending.Count > 0; done++)
+        {
+            pending.Remove(await Task.WhenAny(pending));
         }
     }
 

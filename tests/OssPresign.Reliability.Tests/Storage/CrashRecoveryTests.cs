@@ -50,7 +50,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 await Task.WhenAll(uploads.Where(u => u.Gated).Select(u => u.FirstChunkSent.Task));
                 var ungated = tasks.Where((_, i) => !uploads[i].Gated).ToList();
                 var answersBeforeKill = random.Next(ungated.Count + 1);
-                await WhenCountAsync(ungated, answersBeforeKill);
+                await ChildServer.WhenCountAsync(ungated, answersBeforeKill);
                 await server.KillAsync();
                 gate.SetResult();
                 var statuses = await Task.WhenAll(tasks);
@@ -72,7 +72,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                     // Not acknowledged: either absent, or committed whole just before the kill (the answer was lost).
                     Assert.True(statuses[i] is null, $"{uploads[i].Key}: unexpected status {statuses[i]}");
                     totalCut++;
-                    var (status, body) = await GetAsync(http, client, uploads[i].Key);
+                    var (status, body) = await ChildServer.GetAsync(http, client, uploads[i].Key);
                     if (status == HttpStatusCode.OK)
                     {
                         Assert.True(uploads[i].Body.AsSpan().SequenceEqual(body), $"{uploads[i].Key}: a partial or foreign body is visible");
@@ -87,7 +87,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 // Every acknowledged upload of every round so far, not just this one: a later crash must not lose an earlier one.
                 foreach (var (key, expected) in acknowledged)
                 {
-                    var (status, body) = await GetAsync(http, client, key);
+                    var (status, body) = await ChildServer.GetAsync(http, client, key);
                     Assert.True(status == HttpStatusCode.OK, $"{key}: acknowledged but {status} after restart");
                     Assert.True(expected.AsSpan().SequenceEqual(body), $"{key}: acknowledged but not byte-equal after restart");
                 }
@@ -141,22 +141,6 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         catch (HttpRequestException)
         {
             return null;
-        }
-    }
-
-    private static async Task<(HttpStatusCode Status, byte[] Body)> GetAsync(HttpClient http, OssClient client, string key)
-    {
-        var presigned = await client.PresignAsync(new GetObjectRequest { Bucket = ChildServer.Bucket, Key = key });
-        using var response = await http.GetAsync(presigned.Url);
-        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync());
-    }
-
-    private static async Task WhenCountAsync(IReadOnlyList<Task> tasks, int count)
-    {
-        var pending = tasks.ToList();
-        for (var done = 0; done < count && pending.Count > 0; done++)
-        {
-            pending.Remove(await Task.WhenAny(pending));
         }
     }
 

@@ -43,7 +43,7 @@ public sealed class MultipartCrashRecoveryTests(ITestOutputHelper output)
                 // Each upload sends its parts and then completes; the kill comes after a random number of them finished.
                 var flows = uploads.Select(u => RunAsync(http, client, u)).ToList();
                 var finishedBeforeKill = random.Next(uploads.Count + 1);
-                await WhenCountAsync(flows, finishedBeforeKill);
+                await ChildServer.WhenCountAsync(flows, finishedBeforeKill);
                 await server.KillAsync();
                 await Task.WhenAll(flows);
 
@@ -54,7 +54,7 @@ public sealed class MultipartCrashRecoveryTests(ITestOutputHelper output)
                 foreach (var upload in uploads)
                 {
                     var expected = upload.Parts.SelectMany(p => p).ToArray();
-                    var (status, body) = await GetAsync(http, client, upload.Key);
+                    var (status, body) = await ChildServer.GetAsync(http, client, upload.Key);
                     var inProgress = await ListPartsAsync(signing, upload);
                     if (upload.Completed)
                     {
@@ -85,7 +85,7 @@ public sealed class MultipartCrashRecoveryTests(ITestOutputHelper output)
                     upload.Acknowledged.Clear();
                     await RunAsync(http, client, upload);
                     Assert.True(upload.Completed, $"{upload.Key}: could not be completed after the restart");
-                    var (after, afterBody) = await GetAsync(http, client, upload.Key);
+                    var (after, afterBody) = await ChildServer.GetAsync(http, client, upload.Key);
                     Assert.Equal(HttpStatusCode.OK, after);
                     Assert.True(expected.AsSpan().SequenceEqual(afterBody), $"{upload.Key}: not byte-equal after completing it once restarted");
                     resumed++;
@@ -176,22 +176,6 @@ public sealed class MultipartCrashRecoveryTests(ITestOutputHelper output)
     {
         BaseAddress = server.Endpoint,
     };
-
-    private static async Task<(HttpStatusCode Status, byte[] Body)> GetAsync(HttpClient http, OssClient client, string key)
-    {
-        var presigned = await client.PresignAsync(new GetObjectRequest { Bucket = ChildServer.Bucket, Key = key });
-        using var response = await http.GetAsync(presigned.Url);
-        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync());
-    }
-
-    private static async Task WhenCountAsync(IReadOnlyList<Task> tasks, int count)
-    {
-        var pending = tasks.ToList();
-        for (var done = 0; done < count && pending.Count > 0; done++)
-        {
-            pending.Remove(await Task.WhenAny(pending));
-        }
-    }
 
     private static byte[] RandomBytes(Random random, int length)
     {
