@@ -73,7 +73,7 @@ public static class Program
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            await context.ErrorWriter.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            await context.ErrorWriter.WriteLineAsync($"error: {CliFormat.Message(e)}").ConfigureAwait(false);
             return Failed;
         }
 
