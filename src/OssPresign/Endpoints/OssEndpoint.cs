@@ -164,7 +164,9 @@ public sealed partial class OssEndpoint
         ArgumentNullException.ThrowIfNull(url);
         bucket = null;
         key = null;
-        var path = url.GetComponents(UriComponents.Path | UriComponents.KeepDelimiter, UriFormat.UriEscaped);
+        // Uri.AbsolutePath, the escaped path: GetComponents would throw for a Uri made with
+        // DangerousDisablePathAndQueryCanonicalization, the only Uri that keeps a key's ./ and ../ segments.
+        var path = url.AbsolutePath;
         if (!OssUriEncoding.TryDecode(path.StartsWith('/') ? path[1..] : path, out var decodedPath))
         {
             return false;

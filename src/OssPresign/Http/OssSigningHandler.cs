@@ -86,7 +86,9 @@ public sealed class OssSigningHandler : DelegatingHandler
         var allHeaders = ReadHeaders(request);
         var additional = CanonicalRequest.ResolveAdditionalHeaders(
             _additionalHeaders, name => allHeaders.Exists(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase) && h.Value.Length > 0));
-        if (!OssUriEncoding.TryDecodeQuery(url.GetComponents(UriComponents.Query, UriFormat.UriEscaped), out var query, out var malformed))
+        // Uri.Query, not GetComponents: the latter throws for a Uri made with DangerousDisablePathAndQueryCanonicalization,
+        // which is how a key with ./ or ../ segments must be addressed (see remarks).
+        if (!OssUriEncoding.TryDecodeQuery(url.Query.StartsWith('?') ? url.Query[1..] : url.Query, out var query, out var malformed))
         {
             throw new InvalidOperationException($"The query parameter '{malformed}' of '{url}' has a malformed percent escape.");
         }

@@ -35,6 +35,27 @@ public sealed class HeaderModeTests
     }
 
     [Fact]
+    public async Task SignedRequest_ForAKeyWithDotSegments_ThroughAUriThatKeepsThem_IsVerifiedAndStoredUnderThatKey()
+    {
+        // The handler's remarks say such a key needs a Uri made with DangerousDisablePathAndQueryCanonicalization;
+        // signing one threw InvalidOperationException (Uri.GetComponents refuses that kind of Uri).
+        await using var t = await TestServer.StartAsync();
+        using var http = t.CreateSigningClient();
+        var url = $"{t.Server.Endpoint.GetLeftPart(UriPartial.Authority)}/examplebucket/a/./b/../c%20d.txt";
+
+        using var put = await http.PutAsync(TestServer.RawUri(url), new ByteArrayContent([1, 2, 3]));
+        using var get = await http.GetAsync(TestServer.RawUri(url + "?response-content-type=text%2Fplain"));
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("text/plain", get.Content.Headers.ContentType?.ToString());
+        using var presignedGet = await t.GetAsync("examplebucket", "a/./b/../c d.txt");
+        Assert.Equal(new byte[] { 1, 2, 3 }, await presignedGet.Content.ReadAsByteArrayAsync());
+        using var canonicalized = await t.GetAsync("examplebucket", "a/c d.txt");
+        Assert.Equal(HttpStatusCode.NotFound, canonicalized.StatusCode);
+    }
+
+    [Fact]
     public async Task SignedRequest_WithQueryParameters_IsVerified()
     {
         await using var t = await TestServer.StartAsync();
