@@ -126,10 +126,10 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton<OssRequestHandler>();
 
-        // The browser upload page (Console/). Its presign endpoint signs with the server's key, so only on loopback.
+        // The browser upload page (Console/). Its presign endpoint signs with the server's keys, so only on loopback.
         if (options.EnableConsole)
         {
-            builder.Services.AddSingleton(new ConsoleSettings(credentials, IPAddress.IsLoopback(address)));
+            builder.Services.AddSingleton(new ConsoleSettings(IPAddress.IsLoopback(address)));
         }
 
         var app = builder.Build();
@@ -188,11 +188,8 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(bucket);
         ArgumentException.ThrowIfNullOrEmpty(key);
 
-        // The action, resource and region OssRequestHandler checks the policy with for a PutObject of bucket/key.
         var region = _store.GetBucket(bucket)?.Region ?? Region;
-        var resource = OssOperations.Resource(new OssRequestTarget(bucket, key, [], VirtualHosted: false));
-        var allowed = App.Services.GetRequiredService<AccessKeyStore>().FirstAllowed(OssOperations.Action(OssOperation.PutObject), region, resource);
-        return allowed is null ? null : new OssCredentials(allowed.Key.AccessKeyId, allowed.Key.AccessKeySecret, allowed.Key.SecurityToken);
+        return App.Services.GetRequiredService<AccessKeyStore>().CredentialsAllowedTo(OssOperation.PutObject, region, bucket, key);
     }
 
     /// <summary>Stops the server and releases the data folder.</summary>

@@ -1,3 +1,5 @@
+using OssPresign.Server.Api;
+
 namespace OssPresign.Server.Auth;
 
 /// <summary>The access keys the server accepts, each with its parsed policy. Immutable after start.</summary>
@@ -55,6 +57,18 @@ internal sealed class AccessKeyStore
     /// <returns>The key, or null when no key may.</returns>
     public AccessKeyEntry? FirstAllowed(string action, string region, string resource) =>
         _inPrecedenceOrder.Find(entry => !entry.Key.Disabled && entry.IsAllowed(action, region, resource));
+
+    /// <summary>
+    /// The credentials of the first key that may run <paramref name="operation"/> on <paramref name="key"/> of
+    /// <paramref name="bucket"/>, checked with the action and resource <see cref="OssRequestHandler"/> checks.
+    /// </summary>
+    /// <returns>The credentials, or null when no key may.</returns>
+    public OssCredentials? CredentialsAllowedTo(OssOperation operation, string region, string bucket, string key)
+    {
+        var resource = OssOperations.Resource(new OssRequestTarget(bucket, key, [], VirtualHosted: false));
+        var allowed = FirstAllowed(OssOperations.Action(operation), region, resource);
+        return allowed is null ? null : new OssCredentials(allowed.Key.AccessKeyId, allowed.Key.AccessKeySecret, allowed.Key.SecurityToken);
+    }
 }
 
 /// <summary>A known key and its policy (null = full access).</summary>

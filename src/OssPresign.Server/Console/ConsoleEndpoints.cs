@@ -3,13 +3,12 @@ using OssPresign.Server.Storage;
 namespace OssPresign.Server.Console;
 
 /// <summary>
-/// What the console needs from the server's start: the key its presign endpoint signs with, and whether that
-/// endpoint exists (only on a server bound to loopback, so that the key never signs for someone on the network).
-/// Registered only when <see cref="LocalOssServerOptions.EnableConsole"/> is set.
+/// What the console needs from the server's start: whether its presign endpoint exists (only on a server bound to
+/// loopback, so that the server's keys never sign for someone on the network). Registered only when
+/// <see cref="LocalOssServerOptions.EnableConsole"/> is set.
 /// </summary>
-/// <param name="Credentials">The server's key (<see cref="LocalOssServer.Credentials"/>).</param>
 /// <param name="PresignEnabled">Whether <c>/_console/api/presign</c> is mapped.</param>
-internal sealed record ConsoleSettings(OssCredentials Credentials, bool PresignEnabled);
+internal sealed record ConsoleSettings(bool PresignEnabled);
 
 /// <summary>
 /// The browser upload page under <c>/_console/</c>: a path no bucket can take (bucket names start with a letter or a
@@ -39,7 +38,8 @@ internal static class ConsoleEndpoints
         endpoints.MapGet("/_console/api/status", (HttpContext context) => ConsolePresign.Status(context, settings));
         if (settings.PresignEnabled)
         {
-            endpoints.MapPost("/_console/api/presign", ConsolePresign.PresignAsync);
+            // As a Delegate, so that its typed result is written (a RequestDelegate would discard it).
+            endpoints.MapPost("/_console/api/presign", (Delegate)ConsolePresign.PresignAsync);
         }
     }
 

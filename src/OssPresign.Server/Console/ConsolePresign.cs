@@ -2,7 +2,8 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using OssPresign.Server.Api;
+using OssPresign.Server.Auth;
 using OssPresign.Server.Storage;
 
 namespace OssPresign.Server.Console;
@@ -12,7 +13,7 @@ namespace OssPresign.Server.Console;
 /// with the file's Content-Type signed, then uploads straight to the presigned URL; it never holds a key.
 /// </summary>
 /// <remarks>
-/// The endpoint signs with the server's key for whoever can call it, so it answers only its own page on a loopback
+/// The endpoint signs with the server's keys for whoever can call it, so it answers only its own page on a loopback
 /// server: the Host must be a loopback name (a DNS name rebound to 127.0.0.1 by another site fails), and a request
 /// from another origin is refused (a browser would also need a preflight for <c>application/json</c>, and nothing
 /// under <c>/_console/</c> answers one). The response holds signed URLs, never the secret.
@@ -46,10 +47,10 @@ internal static partial class ConsolePresign
 
     /// <summary>
     /// <c>POST api/presign</c> <c>{"bucket","key","contentType","expiresSeconds"}</c>: a presigned PUT signing the
-    /// Content-Type (none when empty) and a presigned GET of the same object, both on the page's own origin.
+    /// Content-Type (none when empty) and a presigned GET of the same object, both on the page's own origin, each signed
+    /// with the first of the server's keys that may use it.
     /// </summary>
-    public static async Task<Results<JsonHttpResult<ConsolePresignResponse>, JsonHttpResult<ConsoleProblem>>> PresignAsync(
-        HttpContext context, [FromServices] ConsoleSettings settings)
+    public static async Task<Results<JsonHttpResult<ConsolePresignResponse>, JsonHttpResult<ConsoleProblem>>> PresignAsync(HttpContext context)
     {
         NoStore(context);
         if (CheckSameOrigin(context) is { } refusal)
@@ -118,28 +119,41 @@ internal static partial class ConsolePresign
             return Problem(StatusCodes.Status400BadRequest, "InvalidArgument", $"expiresSeconds must be 1-{MaxExpiresSeconds} (seven days); it is {expires}.");
         }
 
-        var client = new OssClient(new OssClientOptions
+        // Each URL is signed with the first key the server would let run it (a config file may limit keys with
+        // policies): an upload URL no key may use would only end in a 403 after the upload, and the download link is
+        // left out when no key may read the object.
+        var keys = context.RequestServices.GetRequiredService<AccessKeyStore>();
+        if (keys.CredentialsAllowedTo(OssOperation.PutObject, bucket.Region, bucket.Name, key) is not { } putCredentials)
+        {
+            return Problem(StatusCodes.Status403Forbidden, "AccessDenied",
+                $"No enabled access key of this server may oss:PutObject '{key}' in bucket '{bucket.Name}'; see the keys' policies in the config file.");
+        }
+
+        var time = context.RequestServices.GetRequiredService<TimeProvider>();
+        var options = new PresignOptions { Expires = TimeSpan.FromSeconds(expires) };
+        var put = await Client(putCredentials).PresignAsync(
+            new PutObjectRequest { Bucket = bucket.Name, Key = key, ContentType = contentType.Length == 0 ? null : contentType },
+            options, context.RequestAborted).ConfigureAwait(false);
+        var get = keys.CredentialsAllowedTo(OssOperation.GetObject, bucket.Region, bucket.Name, key) is { } getCredentials
+            ? await Client(getCredentials).PresignAsync(new GetObjectRequest { Bucket = bucket.Name, Key = key }, options, context.RequestAborted).ConfigureAwait(false)
+            : null;
+
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsolePresign));
+        LogPresigned(logger, bucket.Name, contentType.Length == 0 ? "none" : contentType, expires);
+        return TypedResults.Json(
+            new ConsolePresignResponse(put.Method, put.Url, put.Expiration, put.SignedHeaders, get?.Url),
+            ConsoleJson.Default.ConsolePresignResponse);
+
+        OssClient Client(OssCredentials credentials) => new(new OssClientOptions
         {
             Region = bucket.Region,
 
             // The page's own origin (a loopback Host, checked above), so the upload is same-origin and needs no CORS.
             Endpoint = new Uri($"{request.Scheme}://{request.Host}"),
             UsePathStyle = true,
-            CredentialsProvider = new StaticCredentialsProvider(
-                settings.Credentials.AccessKeyId, settings.Credentials.AccessKeySecret, settings.Credentials.SecurityToken),
-            TimeProvider = context.RequestServices.GetRequiredService<TimeProvider>(),
+            CredentialsProvider = new StaticCredentialsProvider(credentials.AccessKeyId, credentials.AccessKeySecret, credentials.SecurityToken),
+            TimeProvider = time,
         });
-        var options = new PresignOptions { Expires = TimeSpan.FromSeconds(expires) };
-        var put = await client.PresignAsync(
-            new PutObjectRequest { Bucket = bucket.Name, Key = key, ContentType = contentType.Length == 0 ? null : contentType },
-            options, context.RequestAborted).ConfigureAwait(false);
-        var get = await client.PresignAsync(new GetObjectRequest { Bucket = bucket.Name, Key = key }, options, context.RequestAborted).ConfigureAwait(false);
-
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsolePresign));
-        LogPresigned(logger, bucket.Name, contentType.Length == 0 ? "none" : contentType, expires);
-        return TypedResults.Json(
-            new ConsolePresignResponse(put.Method, put.Url, put.Expiration, put.SignedHeaders, get.Url),
-            ConsoleJson.Default.ConsolePresignResponse);
     }
 
     private static JsonHttpResult<ConsoleProblem> Problem(int statusCode, string code, string message) =>
@@ -182,8 +196,11 @@ internal static partial class ConsolePresign
 /// <summary>The body of <c>POST api/presign</c>.</summary>
 internal sealed record ConsolePresignRequest(string? Bucket, string? Key, string? ContentType, int? ExpiresSeconds);
 
-/// <summary>The answer of <c>POST api/presign</c>: send <paramref name="SignedHeaders"/> exactly, and no other signed header.</summary>
-internal sealed record ConsolePresignResponse(string Method, string Url, DateTimeOffset Expiration, IReadOnlyDictionary<string, string> SignedHeaders, string GetUrl);
+/// <summary>
+/// The answer of <c>POST api/presign</c>: send <paramref name="SignedHeaders"/> exactly, and no other signed header.
+/// <paramref name="GetUrl"/> is null when no key of the server may read the object.
+/// </summary>
+internal sealed record ConsolePresignResponse(string Method, string Url, DateTimeOffset Expiration, IReadOnlyDictionary<string, string> SignedHeaders, string? GetUrl);
 
 /// <summary>The answer of <c>GET api/status</c>.</summary>
 internal sealed record ConsoleStatus(bool Presign, string? Reason, IReadOnlyList<ConsoleBucket> Buckets);

@@ -185,6 +185,62 @@ public sealed class ConsoleApiTests : IAsyncLifetime
         Assert.Contains("<Code>InvalidBucketName</Code>", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Presign_SignsEachUrlWithAKeyThePolicyAllows_AndLeavesOutTheDownloadWhenNoKeyMayRead()
+    {
+        const string ReadOnly = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Resource":["acs:oss:*:*:examplebucket/*"]}]}""";
+        const string UploadsOnly = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["acs:oss:*:*:examplebucket/uploads/*"]}]}""";
+        await using var server = await ConsoleTestServer.StartAsync(o => new LocalOssServerOptions
+        {
+            Port = 0,
+            DataDirectory = o.DataDirectory,
+            Buckets = o.Buckets,
+            EnableConsole = true,
+            AccessKeys = [new LocalAccessKey("reader", "reader-secret") { Policy = ReadOnly }, new LocalAccessKey("uploader", "uploader-secret") { Policy = UploadsOnly }],
+        });
+
+        // The first key may only read: the upload is signed with the second, the download with the first.
+        using (var response = await server.Http.SendAsync(PresignRequest(new { bucket = "examplebucket", key = "uploads/a.txt" }, server.Server.Endpoint)))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            var url = json.RootElement.GetProperty("url").GetString()!;
+            Assert.Contains("x-oss-credential=uploader%2F", url, StringComparison.Ordinal);
+            using var put = await server.Http.PutAsync(new Uri(url), new ByteArrayContent([1, 2]));
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            var getUrl = json.RootElement.GetProperty("getUrl").GetString()!;
+            Assert.Contains("x-oss-credential=reader%2F", getUrl, StringComparison.Ordinal);
+            Assert.Equal(new byte[] { 1, 2 }, await server.Http.GetByteArrayAsync(new Uri(getUrl)));
+        }
+
+        // No key may upload there: a clear refusal instead of a URL that ends in 403 after the upload.
+        using var denied = await server.Http.SendAsync(PresignRequest(new { bucket = "examplebucket", key = "elsewhere/a.txt" }, server.Server.Endpoint));
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+        using var problem = JsonDocument.Parse(await denied.Content.ReadAsStringAsync());
+        Assert.Equal("AccessDenied", problem.RootElement.GetProperty("code").GetString());
+        Assert.Contains("oss:PutObject 'elsewhere/a.txt'", problem.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Presign_WhenNoKeyMayRead_HasNoDownloadUrl()
+    {
+        const string PutOnly = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["*"]}]}""";
+        await using var server = await ConsoleTestServer.StartAsync(o => new LocalOssServerOptions
+        {
+            Port = 0,
+            DataDirectory = o.DataDirectory,
+            Buckets = o.Buckets,
+            EnableConsole = true,
+            AccessKeys = [new LocalAccessKey("uploader", "uploader-secret") { Policy = PutOnly }],
+        });
+
+        using var response = await server.Http.SendAsync(PresignRequest(new { bucket = "examplebucket", key = "a.txt" }, server.Server.Endpoint));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("getUrl").ValueKind);
+    }
+
     private HttpRequestMessage PresignRequest(object? body, Uri? endpoint = null)
     {
         var origin = (endpoint ?? _server.Server.Endpoint).GetLeftPart(UriPartial.Authority);
