@@ -52,6 +52,15 @@ internal static class InspectCommand
                 ? (await context.In.ReadLineAsync(cancellationToken).ConfigureAwait(false))?.Trim()
                 : EnvironmentCredentials.Secret(context);
             var usable = !parsed!.IsExpiredAt(now);
+
+            // A URL can be signed correctly for a name OSS refuses (400 InvalidObjectName or InvalidBucketName
+            // whatever the signature), e.g. by an SDK that does not check names.
+            if (NameProblem(parsed) is { } nameProblem)
+            {
+                context.Out.WriteLine($"Name: refused by OSS: {nameProblem}");
+                usable = false;
+            }
+
             if (string.IsNullOrEmpty(secret))
             {
                 context.Out.WriteLine("Signature: not checked (set OSS_ACCESS_KEY_SECRET or pass --secret-stdin to check it).");
@@ -97,6 +106,12 @@ internal static class InspectCommand
         });
         return command;
     }
+
+    /// <summary>Why OSS refuses the URL's bucket or key name whatever its signature, or null.</summary>
+    private static string? NameProblem(PresignedUrl url) =>
+        url.Bucket is { } bucket && !OssNames.IsValidBucketName(bucket)
+            ? $"'{bucket}' is not a bucket name (3-63 characters of a-z, 0-9 and '-', not starting or ending with '-')."
+            : url.Key is { } key ? OssNames.ValidateKey(key) : null;
 
     /// <summary>The one given header whose removal makes the signature valid, if there is one.</summary>
     private static (string Method, KeyValuePair<string, string> Header)? FindExtraHeader(

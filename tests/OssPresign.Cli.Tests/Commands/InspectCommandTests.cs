@@ -63,6 +63,34 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Inspect_KeyOssRefuses_IsNotUsable_EvenUnchecked()
+    {
+        // An SDK that does not check names could sign this; OSS answers 400 InvalidObjectName whatever the signature.
+        var url = (await PresignAsync("refused.txt")).Replace("/examplebucket/refused.txt?", "/examplebucket//refused.txt?", StringComparison.Ordinal);
+
+        var run = await CliHarness.RunAsync(WithoutSecret(), null, ["inspect", url]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Name: refused by OSS: The object key starts with '/'", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_MultipartStepUrls_AreValidForTheirMethods()
+    {
+        var complete = await PresignAsync("big.bin", null, "--method", "complete", "--upload-id", "0123456789ABCDEF0123456789ABCDEF");
+        var abort = await PresignAsync("big.bin", null, "--method", "abort", "--upload-id", "0123456789ABCDEF0123456789ABCDEF");
+
+        var completeRun = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", complete]);
+        var abortRun = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", abort]);
+
+        Assert.True(completeRun.ExitCode == 0, completeRun.Out);
+        Assert.Contains("Signature: valid for POST with no signed headers.", completeRun.Out, StringComparison.Ordinal);
+        Assert.Contains("uploadId=0123456789ABCDEF0123456789ABCDEF", completeRun.Out, StringComparison.Ordinal);
+        Assert.True(abortRun.ExitCode == 0, abortRun.Out);
+        Assert.Contains("Signature: valid for DELETE with no signed headers.", abortRun.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Inspect_GetUrl_FindsTheMethod()
     {
         var url = await PresignAsync("get.txt", null, "--method", "get");
