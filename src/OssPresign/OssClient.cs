@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using OssPresign.Endpoints;
 using OssPresign.Signing;
+using OssPresign.Upload;
 
 namespace OssPresign;
 
@@ -75,6 +76,66 @@ public sealed class OssClient
 
         var credentials = await _credentials.GetCredentialsAsync(cancellationToken).ConfigureAwait(false);
         return Presign(request, credentials, now, expiration);
+    }
+
+    /// <summary>
+    /// Presigns every step of a multipart upload that has been initiated (the upload id from InitiateMultipartUpload,
+    /// e.g. through <see cref="PresignedUploader.InitiateMultipartUploadAsync"/>): one UploadPart URL per part of an
+    /// object of <paramref name="objectSize"/> bytes, CompleteMultipartUpload and AbortMultipartUpload, all valid until
+    /// the same instant. Whoever holds the result uploads with <see cref="PresignedUploader.UploadPartsAsync"/>.
+    /// </summary>
+    /// <param name="bucket">The bucket.</param>
+    /// <param name="key">The object key, as initiated.</param>
+    /// <param name="uploadId">The upload id.</param>
+    /// <param name="objectSize">The size of the file to upload, in bytes.</param>
+    /// <param name="partSize">The size of every part but the last: 100 KB to 5 GiB, and large enough for at most 10,000 parts.</param>
+    /// <param name="options">The validity; default 15 minutes. Give an upload of a large file the time it needs.</param>
+    /// <param name="cancellationToken">Cancels the credentials lookup.</param>
+    /// <returns>The presigned upload.</returns>
+    /// <exception cref="ArgumentException">The bucket, key or upload id is not valid, or the parts would be more than 10,000.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The size or part size is out of range, or the validity exceeds seven days.</exception>
+    public async ValueTask<PresignedMultipartUpload> PresignMultipartUploadAsync(
+        string bucket, string key, string uploadId, long objectSize, long partSize = PresignedMultipartUpload.DefaultPartSize,
+        PresignOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        OssNames.ThrowIfInvalid(bucket, key);
+        ArgumentException.ThrowIfNullOrWhiteSpace(uploadId);
+        ArgumentOutOfRangeException.ThrowIfNegative(objectSize);
+        if (partSize is < PresignedMultipartUpload.MinPartSize or > PresignedMultipartUpload.MaxPartSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(partSize), partSize,
+                $"A part is {PresignedMultipartUpload.MinPartSize} bytes (100 KB) to {PresignedMultipartUpload.MaxPartSize} bytes (5 GiB): " +
+                "OSS refuses larger parts, and smaller ones but the last.");
+        }
+
+        var count = PresignedMultipartUpload.PartCount(objectSize, partSize);
+        if (count > PresignedMultipartUpload.MaxParts)
+        {
+            var least = (objectSize + PresignedMultipartUpload.MaxParts - 1) / PresignedMultipartUpload.MaxParts;
+            throw new ArgumentException(
+                $"{objectSize} bytes in parts of {partSize} bytes are {count} parts, and OSS allows {PresignedMultipartUpload.MaxParts}: " +
+                $"use parts of at least {least} bytes.", nameof(partSize));
+        }
+
+        // One signing time and one expiry for every URL, so that no part's URL runs out before the others.
+        var now = TruncateToSeconds(_time.GetUtcNow());
+        var expiration = ResolveExpiration(now, options);
+        var credentials = await _credentials.GetCredentialsAsync(cancellationToken).ConfigureAwait(false);
+        var parts = new PresignResult[count];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = Presign(new UploadPartRequest { Bucket = bucket, Key = key, UploadId = uploadId, PartNumber = i + 1 }, credentials, now, expiration);
+        }
+
+        return new PresignedMultipartUpload(
+            bucket,
+            key,
+            uploadId,
+            objectSize,
+            partSize,
+            parts,
+            Presign(new CompleteMultipartUploadRequest { Bucket = bucket, Key = key, UploadId = uploadId }, credentials, now, expiration),
+            Presign(new AbortMultipartUploadRequest { Bucket = bucket, Key = key, UploadId = uploadId }, credentials, now, expiration));
     }
 
     private PresignResult Presign(OssObjectRequest request, OssCredentials? credentials, DateTimeOffset now, DateTimeOffset expiration)

@@ -1,11 +1,14 @@
 using System.Buffers;
 using System.Net;
+using System.Text;
+using System.Xml.Linq;
 using OssPresign.Signing;
 
 namespace OssPresign.Upload;
 
 /// <summary>
-/// Uploads a file or stream through a presigned PUT URL: streams the body (never whole in memory), sets
+/// Uploads a file or stream through a presigned PUT URL, or a large file through a presigned multipart upload
+/// (<see cref="UploadPartsAsync"/>): streams the body (never whole in memory), sets
 /// Content-Length, sends exactly the headers it is given, reports progress and retries connection failures and 5xx
 /// answers with exponential backoff while the URL is still valid. Thread-safe; one instance can run many uploads.
 /// </summary>
@@ -88,7 +91,7 @@ public sealed class PresignedUploader
             }
         }
 
-        return SendWithRetriesAsync(url, requestUri, headerList, content, length, progress, cancellationToken);
+        return SendWithRetriesAsync(HttpMethod.Put, url, requestUri, headerList, content, length, progress, ResultAsync(length), cancellationToken);
     }
 
     /// <summary>Uploads a file through a presigned PUT, reading it as it is sent.</summary>
@@ -130,12 +133,150 @@ public sealed class PresignedUploader
         }
     }
 
-    private static void ThrowIfNotPut(PresignResult presigned)
+    /// <summary>
+    /// Initiates a multipart upload through a presigned InitiateMultipartUpload URL (POST), sending its signed headers
+    /// (they become the object's: Content-Type, <c>x-oss-meta-*</c>, ...). Not retried: each attempt would start
+    /// another upload.
+    /// </summary>
+    /// <param name="initiate">The presigned InitiateMultipartUpload.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The upload id, for <see cref="OssClient.PresignMultipartUploadAsync"/>.</returns>
+    /// <exception cref="ArgumentException">The URL is not presigned for POST.</exception>
+    /// <exception cref="OssRequestFailedException">OSS refused it.</exception>
+    /// <exception cref="HttpRequestException">The connection failed.</exception>
+    public async Task<string> InitiateMultipartUploadAsync(PresignResult initiate, CancellationToken cancellationToken = default)
     {
-        if (!presigned.Method.Equals("PUT", StringComparison.OrdinalIgnoreCase))
+        ArgumentNullException.ThrowIfNull(initiate);
+        ThrowIfNot(initiate, "POST", "InitiateMultipartUpload");
+        using var empty = new MemoryStream([], writable: false);
+        return await SendWithRetriesAsync(
+            HttpMethod.Post, initiate.Url, ParseUrl(initiate.Url), [.. initiate.SignedHeaders], empty, 0, null,
+            async (response, _, token) => ReadElement(await response.Content.ReadAsStringAsync(token).ConfigureAwait(false), "UploadId"),
+            cancellationToken, retry: false).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Uploads a file through a presigned multipart upload: its parts, <see cref="PresignedUploaderOptions.MaxConcurrentParts"/>
+    /// at a time, each retried like a single upload, then the completion with the part list. The file is read as its
+    /// parts are sent, never whole in memory.
+    /// </summary>
+    /// <param name="upload">The presigned upload (<see cref="OssClient.PresignMultipartUploadAsync"/>).</param>
+    /// <param name="path">The file; it must be <see cref="PresignedMultipartUpload.ObjectSize"/> bytes.</param>
+    /// <param name="progress">Receives the bytes sent so far over all parts (a retried part counts again from 0).</param>
+    /// <param name="cancellationToken">Cancels the upload; the parts sent stay until the upload is aborted or completed.</param>
+    /// <returns>The completed object's ETag (not an MD5: <c>"HEX-N"</c>), request id and CRC-64; <see cref="PresignedUploadResult.Attempts"/> counts the completion's attempts.</returns>
+    /// <exception cref="ArgumentException">The file's size is not the upload's, or the upload's URLs do not fit its sizes.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="OssRequestFailedException">OSS refused a part or the completion, or still failed with 5xx after the retries.</exception>
+    /// <exception cref="HttpRequestException">A connection still failed after the retries.</exception>
+    public async Task<PresignedUploadResult> UploadPartsAsync(
+        PresignedMultipartUpload upload, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var length = new FileInfo(path).Length;
+        if (length != upload.ObjectSize)
         {
-            throw new ArgumentException($"The URL is presigned for {presigned.Method}; an upload needs a URL presigned for PUT.", nameof(presigned));
+            throw new ArgumentException($"The file is {length} bytes, but the upload was presigned for {upload.ObjectSize} bytes.", nameof(path));
         }
+
+        var count = PresignedMultipartUpload.PartCount(upload.ObjectSize, upload.PartSize);
+        if (upload.PartSize < 1 || upload.Parts.Count != count)
+        {
+            throw new ArgumentException(
+                $"The upload has {upload.Parts.Count} part URLs; {upload.ObjectSize} bytes in parts of {upload.PartSize} bytes need {count}.", nameof(upload));
+        }
+
+        foreach (var part in upload.Parts)
+        {
+            ThrowIfNot(part, "PUT", "UploadPart");
+        }
+
+        ThrowIfNot(upload.Complete, "POST", "CompleteMultipartUpload");
+        var etags = new string[count];
+        long sentInAll = 0;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxConcurrentParts), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (index, token) =>
+        {
+            var offset = index * upload.PartSize;
+            var size = Math.Min(upload.PartSize, upload.ObjectSize - offset);
+            var part = upload.Parts[index];
+            long reported = 0;
+            var partProgress = progress is null ? null : new SyncProgress(sent =>
+            {
+                // One part's reports come one after another; the total is shared by the parts in flight.
+                progress.Report(Interlocked.Add(ref sentInAll, sent - reported));
+                reported = sent;
+            });
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using (file.ConfigureAwait(false))
+            {
+                file.Seek(offset, SeekOrigin.Begin);
+                var result = await SendWithRetriesAsync(
+                    HttpMethod.Put, part.Url, ParseUrl(part.Url), [.. part.SignedHeaders], file, size, partProgress, ResultAsync(size), token).ConfigureAwait(false);
+
+                // Without it the part cannot be listed for the completion; a browser page would need the bucket's CORS
+                // rule to expose ETag, a proxy may have dropped it.
+                etags[index] = result.ETag
+                    ?? throw new IOException($"Part {index + 1} was stored, but the answer carries no ETag header to complete the upload with.");
+            }
+        }).ConfigureAwait(false);
+
+        var partList = new XElement("CompleteMultipartUpload",
+            etags.Select((etag, i) => new XElement("Part", new XElement("PartNumber", i + 1), new XElement("ETag", etag))));
+        using var body = new MemoryStream(Encoding.UTF8.GetBytes(partList.ToString(SaveOptions.DisableFormatting)), writable: false);
+        var complete = upload.Complete;
+        return await SendWithRetriesAsync(
+            HttpMethod.Post, complete.Url, ParseUrl(complete.Url), [.. complete.SignedHeaders], body, body.Length, null,
+            async (response, attempt, token) => (await ResultAsync(upload.ObjectSize)(response, attempt, token).ConfigureAwait(false)) with
+            {
+                // OSS puts the ETag in the XML body; the header is not documented for this operation.
+                ETag = Header(response, "ETag") ?? ReadElement(await response.Content.ReadAsStringAsync(token).ConfigureAwait(false), "ETag"),
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void ThrowIfNotPut(PresignResult presigned) => ThrowIfNot(presigned, "PUT", "an upload");
+
+    private static void ThrowIfNot(PresignResult presigned, string method, string operation)
+    {
+        ArgumentNullException.ThrowIfNull(presigned);
+        if (!presigned.Method.Equals(method, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"The URL is presigned for {presigned.Method}; {operation} needs a URL presigned for {method}.", nameof(presigned));
+        }
+    }
+
+    /// <summary>The text of the first <paramref name="name"/> element of an OSS XML answer.</summary>
+    private static string ReadElement(string xml, string name)
+    {
+        try
+        {
+            return XDocument.Parse(xml).Descendants(name).FirstOrDefault()?.Value
+                ?? throw new IOException($"The answer has no <{name}>: {xml}");
+        }
+        catch (System.Xml.XmlException e)
+        {
+            throw new IOException($"The answer is not XML: {e.Message}", e);
+        }
+    }
+
+    /// <summary>What a successful PUT answered, from its headers.</summary>
+    private static Func<HttpResponseMessage, int, CancellationToken, Task<PresignedUploadResult>> ResultAsync(long bytesSent) =>
+        (response, attempt, _) => Task.FromResult(new PresignedUploadResult(
+            (int)response.StatusCode,
+            Header(response, "ETag"),
+            Header(response, "x-oss-request-id"),
+            Header(response, "x-oss-hash-crc64ecma"),
+            Header(response, "x-oss-version-id"),
+            Header(response, "Content-MD5"),
+            bytesSent,
+            attempt));
+
+    /// <summary>Reports on the caller's thread (<see cref="Progress{T}"/> would post to a synchronization context).</summary>
+    private sealed class SyncProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
     }
 
     private static Uri ParseUrl(string url)
@@ -150,8 +291,13 @@ public sealed class PresignedUploader
         return uri;
     }
 
-    private async Task<PresignedUploadResult> SendWithRetriesAsync(
-        string url, Uri requestUri, List<KeyValuePair<string, string>> headers, Stream content, long length, IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends <paramref name="content"/> from its current position, <paramref name="length"/> bytes, retrying connection
+    /// failures and 5xx answers (unless <paramref name="retry"/> is false) while the URL is valid.
+    /// </summary>
+    private async Task<T> SendWithRetriesAsync<T>(
+        HttpMethod method, string url, Uri requestUri, List<KeyValuePair<string, string>> headers, Stream content, long length, IProgress<long>? progress,
+        Func<HttpResponseMessage, int, CancellationToken, Task<T>> readSuccess, CancellationToken cancellationToken, bool retry = true)
     {
         // A URL that is not V4 (e.g. V1) still uploads; its expiry is then unknown and only MaxAttempts bounds retries.
         DateTimeOffset? expiresOn = PresignedUrl.TryParse(url, out var parsed, out _) ? parsed!.ExpiresOn : null;
@@ -160,13 +306,13 @@ public sealed class PresignedUploader
         for (var attempt = 1; ; attempt++)
         {
             content.Seek(start, SeekOrigin.Begin);
-            using var request = CreateRequest(requestUri, headers, new UploadContent(content, start, length, _options.BufferSize, progress));
+            using var request = CreateRequest(method, requestUri, headers, new UploadContent(content, start, length, _options.BufferSize, progress));
             HttpResponseMessage response;
             try
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (IsTransient(e, cancellationToken) && CanRetry(attempt, delay, expiresOn))
+            catch (Exception e) when (retry && IsTransient(e, cancellationToken) && CanRetry(attempt, delay, expiresOn))
             {
                 await Task.Delay(delay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
                 delay = NextDelay(delay);
@@ -177,19 +323,11 @@ public sealed class PresignedUploader
             {
                 if (response.IsSuccessStatusCode)
                 {
-                    return new PresignedUploadResult(
-                        (int)response.StatusCode,
-                        Header(response, "ETag"),
-                        Header(response, "x-oss-request-id"),
-                        Header(response, "x-oss-hash-crc64ecma"),
-                        Header(response, "x-oss-version-id"),
-                        Header(response, "Content-MD5"),
-                        length,
-                        attempt);
+                    return await readSuccess(response, attempt, cancellationToken).ConfigureAwait(false);
                 }
 
                 var error = await OssRequestFailedException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
-                if ((int)response.StatusCode < 500 || !CanRetry(attempt, delay, expiresOn))
+                if (!retry || (int)response.StatusCode < 500 || !CanRetry(attempt, delay, expiresOn))
                 {
                     throw error;
                 }
@@ -220,9 +358,9 @@ public sealed class PresignedUploader
         _ => false,
     };
 
-    private static HttpRequestMessage CreateRequest(Uri requestUri, List<KeyValuePair<string, string>> headers, UploadContent body)
+    private static HttpRequestMessage CreateRequest(HttpMethod method, Uri requestUri, List<KeyValuePair<string, string>> headers, UploadContent body)
     {
-        var request = new HttpRequestMessage(HttpMethod.Put, requestUri) { Content = body };
+        var request = new HttpRequestMessage(method, requestUri) { Content = body };
         foreach (var (name, value) in headers)
         {
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))

@@ -15,6 +15,9 @@ public sealed class PresignedUploaderOptions
     /// <summary>The size of the buffer the body is copied through; the most of it held in memory. Default 80 KiB.</summary>
     public int BufferSize { get; init; } = 80 * 1024;
 
+    /// <summary>How many parts of a multipart upload are sent at once. Default 4.</summary>
+    public int MaxConcurrentParts { get; init; } = 4;
+
     /// <summary>The clock for the expiry check and the retry waits.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using OssPresign.Upload;
+
+namespace OssPresign.Server.Tests.Upload;
+
+/// <summary>
+/// The library's multipart flow through presigned URLs on a real server: the owner initiates and presigns, the uploader
+/// (no credentials) sends the parts in parallel with retries and completes.
+/// </summary>
+public sealed class PresignedMultipartUploadTests
+{
+    private const string Bucket = "examplebucket";
+    private const int PartSize = (int)PresignedMultipartUpload.MinPartSize;
+
+    [Fact]
+    public async Task UploadParts_SendsEveryPartAndCompletes_TheObjectIsTheFile()
+    {
+        await using var t = await TestServer.StartAsync();
+        var bytes = TestServer.RandomBytes((3 * PartSize) + 17);
+        var path = await WriteFileAsync(bytes);
+        try
+        {
+            using var http = new HttpClient();
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { MaxConcurrentParts = 3, TimeProvider = t.Time });
+            var initiate = await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "big/file.bin", ContentType = "application/x-test" });
+            var uploadId = await uploader.InitiateMultipartUploadAsync(initiate);
+            var upload = await t.Client.PresignMultipartUploadAsync(Bucket, "big/file.bin", uploadId, bytes.Length, PartSize, new PresignOptions { Expires = TimeSpan.FromHours(1) });
+            var reports = new List<long>();
+
+            var result = await uploader.UploadPartsAsync(upload, path, new SyncProgress(reports));
+
+            Assert.Equal(200, result.StatusCode);
+            Assert.Equal($"\"{ExpectedETag(bytes, PartSize)}\"", result.ETag);
+            Assert.Equal(bytes.Length, result.BytesSent);
+            Assert.Equal(bytes.Length, reports.Max());
+            using var get = await t.GetAsync(Bucket, "big/file.bin");
+            Assert.Equal(bytes, await get.Content.ReadAsByteArrayAsync());
+            Assert.Equal("application/x-test", get.Content.Headers.ContentType?.ToString());
+            Assert.Equal(result.HashCrc64Ecma, TestServer.Single(get.Headers, "x-oss-hash-crc64ecma"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task PresignedUpload_HandedOverAsJson_StillUploads()
+    {
+        await using var t = await TestServer.StartAsync();
+        var bytes = TestServer.RandomBytes(PartSize + 1);
+        var path = await WriteFileAsync(bytes);
+        try
+        {
+            using var http = new HttpClient();
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time });
+            var uploadId = await uploader.InitiateMultipartUploadAsync(await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "json.bin" }));
+            var json = JsonSerializer.Serialize(await t.Client.PresignMultipartUploadAsync(Bucket, "json.bin", uploadId, bytes.Length, PartSize));
+
+            // What a browser or another service would receive from the owner's backend.
+            var handedOver = JsonSerializer.Deserialize<PresignedMultipartUpload>(json)!;
+            var result = await uploader.UploadPartsAsync(handedOver, path);
+
+            Assert.Equal(200, result.StatusCode);
+            using var get = await t.GetAsync(Bucket, "json.bin");
+            Assert.Equal(bytes, await get.Content.ReadAsByteArrayAsync());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task UploadParts_APartAnswered503_IsRetried_AndTheUploadCompletes()
+    {
+        await using var t = await TestServer.StartAsync();
+        var bytes = TestServer.RandomBytes((2 * PartSize) + 5);
+        var path = await WriteFileAsync(bytes);
+        try
+        {
+            var failing = new FailFirstAttemptOfPart(2) { InnerHandler = new SocketsHttpHandler() };
+            using var http = new HttpClient(failing);
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { InitialRetryDelay = TimeSpan.Zero, TimeProvider = t.Time });
+            var uploadId = await uploader.InitiateMultipartUploadAsync(await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "retried.bin" }));
+            var upload = await t.Client.PresignMultipartUploadAsync(Bucket, "retried.bin", uploadId, bytes.Length, PartSize);
+
+            var result = await uploader.UploadPartsAsync(upload, path);
+
+            Assert.Equal(200, result.StatusCode);
+            Assert.Equal(1, failing.Failures);
+            using var get = await t.GetAsync(Bucket, "retried.bin");
+            Assert.Equal(bytes, await get.Content.ReadAsByteArrayAsync());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task UploadParts_EmptyFile_IsOnePartOfNoBytes()
+    {
+        await using var t = await TestServer.StartAsync();
+        var path = await WriteFileAsync([]);
+        try
+        {
+            using var http = new HttpClient();
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time });
+            var uploadId = await uploader.InitiateMultipartUploadAsync(await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "empty.bin" }));
+            var upload = await t.Client.PresignMultipartUploadAsync(Bucket, "empty.bin", uploadId, 0);
+
+            var result = await uploader.UploadPartsAsync(upload, path);
+
+            Assert.Single(upload.Parts);
+            Assert.Equal(200, result.StatusCode);
+            using var get = await t.GetAsync(Bucket, "empty.bin");
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+            Assert.Empty(await get.Content.ReadAsByteArrayAsync());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task UploadParts_FileOfAnotherSize_IsRefusedBeforeAnythingIsSent()
+    {
+        await using var t = await TestServer.StartAsync();
+        var path = await WriteFileAsync(TestServer.RandomBytes(PartSize));
+        try
+        {
+            using var http = new HttpClient();
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time });
+            var uploadId = await uploader.InitiateMultipartUploadAsync(await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "a.bin" }));
+            var upload = await t.Client.PresignMultipartUploadAsync(Bucket, "a.bin", uploadId, PartSize + 1, PartSize);
+
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => uploader.UploadPartsAsync(upload, path));
+
+            Assert.Contains($"The file is {PartSize} bytes, but the upload was presigned for {PartSize + 1} bytes.", error.Message, StringComparison.Ordinal);
+            Assert.Empty(t.BodyFiles());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task InitiateThroughAnExpiredUrl_IsTheServersAccessDenied()
+    {
+        await using var t = await TestServer.StartAsync();
+        var initiate = await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "late.bin" }, new PresignOptions { Expires = TimeSpan.FromMinutes(1) });
+        t.Time.Advance(TimeSpan.FromMinutes(2));
+        using var http = new HttpClient();
+
+        var error = await Assert.ThrowsAsync<OssRequestFailedException>(() => new PresignedUploader(http).InitiateMultipartUploadAsync(initiate));
+
+        Assert.Equal(403, error.StatusCode);
+        Assert.Equal("AccessDenied", error.Code);
+    }
+
+    private static async Task<string> WriteFileAsync(byte[] bytes)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "oss-multipart-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllBytesAsync(path, bytes);
+        return path;
+    }
+
+    /// <summary>S3's rule, written out here: MD5 of the parts' MD5s, "-", the count.</summary>
+    private static string ExpectedETag(byte[] bytes, int partSize)
+    {
+        var parts = bytes.Chunk(partSize).ToList();
+        return Convert.ToHexString(MD5.HashData(parts.SelectMany(MD5.HashData).ToArray())) + "-" + parts.Count.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private sealed class SyncProgress(List<long> reports) : IProgress<long>
+    {
+        public void Report(long value)
+        {
+            lock (reports)
+            {
+                reports.Add(value);
+            }
+        }
+    }
+
+    /// <summary>Answers 503 to the first attempt of one part, without sending it on: a server hiccup.</summary>
+    private sealed class FailFirstAttemptOfPart(int partNumber) : DelegatingHandler
+    {
+        private int _failures;
+
+        public int Failures => _failures;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            request.RequestUri!.Query.Contains($"partNumber={partNumber}&", StringComparison.Ordinal) && Interlocked.CompareExchange(ref _failures, 1, 0) == 0
+                ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = new StringContent("<Error><Code>ServiceUnavailable</Code></Error>") })
+                : base.SendAsync(request, cancellationToken);
+    }
+}

@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Time.Testing;
+using OssPresign.Upload;
+using static OssPresign.Tests.Signing.KnownAnswerVectors;
+
+namespace OssPresign.Tests.Upload;
+
+/// <summary><see cref="OssClient.PresignMultipartUploadAsync"/>: one URL per part, OSS's part rules checked before signing.</summary>
+public sealed class PresignMultipartUploadTests
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1702781677);
+
+    private static OssClient Client(FakeTimeProvider? time = null) => new(new OssClientOptions
+    {
+        Region = "cn-hangzhou",
+        CredentialsProvider = new StaticCredentialsProvider("ak", "sk"),
+        TimeProvider = time ?? new FakeTimeProvider(Now),
+    });
+
+    [Fact]
+    public async Task Presign_OneUrlPerPartInOrder_ThenCompleteAndAbort_AllExpiringTogether()
+    {
+        var upload = await Client().PresignMultipartUploadAsync("examplebucket", "big.iso", "U1", objectSize: (2 * 1024 * 1024) + 1, partSize: 1024 * 1024,
+            new PresignOptions { Expires = TimeSpan.FromHours(2) });
+
+        Assert.Equal(3, upload.Parts.Count);
+        for (var i = 0; i < upload.Parts.Count; i++)
+        {
+            var query = QueryOf(upload.Parts[i].Url);
+            Assert.Equal("PUT", upload.Parts[i].Method);
+            Assert.Equal((i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), query["partNumber"]);
+            Assert.Equal("U1", query["uploadId"]);
+            Assert.Equal("7200", query["x-oss-expires"]);
+        }
+
+        Assert.Equal("POST", upload.Complete.Method);
+        Assert.Equal("U1", QueryOf(upload.Complete.Url)["uploadId"]);
+        Assert.Equal("DELETE", upload.Abort.Method);
+        Assert.All(upload.Parts.Append(upload.Complete).Append(upload.Abort), p => Assert.Equal(Now.AddHours(2), p.Expiration));
+        Assert.Equal((upload.Bucket, upload.Key, upload.UploadId, upload.ObjectSize, upload.PartSize), ("examplebucket", "big.iso", "U1", (2L * 1024 * 1024) + 1, 1024L * 1024));
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
+    [InlineData(102_400, 1)]
+    [InlineData(102_401, 2)]
+    public void PartCount_IsAtLeastOne_AndCountsTheLastShortPart(long objectSize, int parts) =>
+        Assert.Equal(parts, PresignedMultipartUpload.PartCount(objectSize, 102_400));
+
+    [Theory]
+    [InlineData(102_399)]
+    [InlineData(5L * 1024 * 1024 * 1024 + 1)]
+    public async Task Presign_PartSizeOutside100KBTo5GiB_Throws(long partSize)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client().PresignMultipartUploadAsync("examplebucket", "k", "U1", 10_000_000, partSize).AsTask());
+        Assert.Contains("100 KB", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Presign_MoreThan10000Parts_ThrowsNamingTheLeastPartSize()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Client().PresignMultipartUploadAsync("examplebucket", "k", "U1", 1_024_000_001, 102_400).AsTask());
+        Assert.Contains("are 10001 parts, and OSS allows 10000: use parts of at least 102401 bytes.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("examplebucket", "k", "")]
+    [InlineData("examplebucket", "/k", "U1")]
+    [InlineData("Bad_Bucket", "k", "U1")]
+    public async Task Presign_InvalidNameOrUploadId_Throws(string bucket, string key, string uploadId) =>
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Client().PresignMultipartUploadAsync(bucket, key, uploadId, 1).AsTask());
+}
