@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Spectre.Console;
 
 namespace OssPresign.Cli;
@@ -10,6 +12,16 @@ internal static class CliFormat
     /// <summary>Adds a label and a value as plain text: <c>AddRow(string, string)</c> would read them as markup, and a
     /// key, bucket or header value with <c>[</c> in it would break the output.</summary>
     public static Grid AddPlainRow(this Grid grid, string label, string value) => grid.AddRow(new Text(label), new Text(value));
+
+    /// <summary>
+    /// How the commands write and read JSON: camelCase, indented, URLs readable (no <c>\u0026</c> for <c>&amp;</c>); reading
+    /// ignores the case of property names.
+    /// </summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>1536 → <c>1.5 KiB</c>.</summary>
     public static string Bytes(long bytes)

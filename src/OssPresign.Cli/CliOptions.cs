@@ -78,19 +78,31 @@ internal static partial class CliOptions
     }
 
     /// <summary>An absolute http or https URL argument.</summary>
-    public static Argument<string> Url(string description)
+    public static Argument<string> Url(string description, bool orFile = false)
     {
         var argument = new Argument<string>("url") { Description = description };
         argument.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>();
+            if (orFile && IsFileNotUrl(value))
+            {
+                return;
+            }
+
             if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                result.AddError($"'{value}' is not an http or https URL. Quote the URL so the shell keeps the '&'s.");
+                result.AddError(orFile
+                    ? $"'{value}' is neither an http or https URL nor a file. Quote the URL so the shell keeps the '&'s."
+                    : $"'{value}' is not an http or https URL. Quote the URL so the shell keeps the '&'s.");
             }
         });
         return argument;
     }
+
+    /// <summary>Whether <paramref name="value"/> names an existing file rather than being an http(s) URL.</summary>
+    public static bool IsFileNotUrl(string? value) =>
+        value is not null && !value.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+        && !value.StartsWith("https://", StringComparison.OrdinalIgnoreCase) && File.Exists(value);
 
     /// <summary>
     /// Parses a duration such as <c>30s</c>, <c>10m</c>, <c>1h</c>, <c>7d</c> or <c>1h30m</c>; a unit is required so
@@ -123,6 +135,35 @@ internal static partial class CliOptions
         return duration > TimeSpan.Zero;
     }
 
+    /// <summary>
+    /// Parses a size: bytes (<c>7340032</c>) or a whole number with a binary unit (<c>100KiB</c>, <c>900MiB</c>,
+    /// <c>12GiB</c>; also <c>K</c>, <c>M</c>, <c>G</c>, which mean the same, as in most tools). Up to 1 PiB.
+    /// </summary>
+    public static bool TryParseSize(string? text, out long bytes)
+    {
+        bytes = 0;
+        var match = SizePattern().Match(text?.Trim() ?? string.Empty);
+        if (!match.Success || !long.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
+        {
+            return false;
+        }
+
+        var shift = char.ToUpperInvariant(match.Groups[2].Value.FirstOrDefault()) switch
+        {
+            'K' => 10,
+            'M' => 20,
+            'G' => 30,
+            _ => 0,
+        };
+        if (amount > (1L << 50) >> shift)
+        {
+            return false;
+        }
+
+        bytes = amount << shift;
+        return true;
+    }
+
     /// <summary>Parses an ISO-8601 date and time; without an offset it is taken as UTC.</summary>
     public static bool TryParseInstant(string? text, out DateTimeOffset instant) =>
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out instant);
@@ -139,6 +180,9 @@ internal static partial class CliOptions
 
         return new(name, token[(index + 1)..].Trim());
     }
+
+    [GeneratedRegex("^([0-9]+)((?:[KMG]i?B?)|B)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex SizePattern();
 
     [GeneratedRegex("^([0-9]+[smhdSMHD])+$", RegexOptions.CultureInvariant)]
     private static partial Regex DurationPattern();

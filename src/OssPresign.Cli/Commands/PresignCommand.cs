@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using OssPresign.Endpoints;
 using OssPresign.Signing;
+using OssPresign.Upload;
 using Spectre.Console;
 
 namespace OssPresign.Cli.Commands;
@@ -14,7 +15,7 @@ namespace OssPresign.Cli.Commands;
 internal static class PresignCommand
 {
     /// <summary>The values of --method: the single-request operations, then the steps of a multipart upload.</summary>
-    private static readonly string[] Methods = ["put", "get", "head", "initiate", "part", "complete", "abort"];
+    private static readonly string[] Methods = ["put", "get", "head", "initiate", "part", "complete", "abort", "multipart"];
 
     /// <summary>The highest part number OSS accepts.</summary>
     private const int MaxPartNumber = 10_000;
@@ -26,7 +27,8 @@ internal static class PresignCommand
         var key = new Option<string>("--object") { Description = "The object key, e.g. exampledir/exampleobject.txt.", Required = true };
         var method = new Option<string>("--method")
         {
-            Description = "The operation the URL allows: put, get or head; or a step of a multipart upload: initiate, part, complete or abort.",
+            Description = "The operation the URL allows: put, get or head; a step of a multipart upload: initiate, part, complete or abort; " +
+                "or multipart: initiate one (unless --upload-id is given) and print every URL it needs as JSON, for 'upload'.",
             DefaultValueFactory = _ => "put",
             CustomParser = r => r.Tokens.Count == 0 ? "put" : r.Tokens[^1].Value.ToLowerInvariant(),
         };
@@ -39,6 +41,8 @@ internal static class PresignCommand
         });
         var uploadId = new Option<string?>("--upload-id") { Description = "The multipart upload's id, from initiate (part, complete and abort)." };
         var partNumber = new Option<int?>("--part-number") { Description = "The part's number, 1 to 10000 (part only)." };
+        var size = new Option<string?>("--size") { Description = "The size of the file to upload, e.g. 7340032, 900MiB or 12GiB (multipart only).", HelpName = "bytes" };
+        var partSize = new Option<string?>("--part-size") { Description = "The size of each part but the last: 100KiB to 5GiB; default 8MiB (multipart only).", HelpName = "bytes" };
         var expires = new Option<string?>("--expires") { Description = "Validity from now: 30s, 10m, 1h, 7d (at most 7d). Default 15m.", HelpName = "duration" };
         var expiration = new Option<string?>("--expiration") { Description = "Absolute expiry, ISO-8601 (e.g. 2026-12-01T12:00:00Z).", HelpName = "time" };
         var contentType = new Option<string?>("--content-type") { Description = "Content-Type to sign; the upload must send exactly this value (put only)." };
@@ -61,7 +65,7 @@ internal static class PresignCommand
 
         var command = new Command("presign", "Create a presigned URL. Credentials: OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN.")
         {
-            region, bucket, key, method, uploadId, partNumber, expires, expiration, contentType, contentMd5, meta, headers, additional,
+            region, bucket, key, method, uploadId, partNumber, size, partSize, expires, expiration, contentType, contentMd5, meta, headers, additional,
             endpoint, pathStyle, cname, @internal, accelerate, dualStack, json,
         };
 
@@ -137,9 +141,41 @@ internal static class PresignCommand
             }
 
             var methodValue = result.GetValue(method) ?? "put";
-            if (methodValue is not ("put" or "initiate") && (result.GetValue(contentType) is not null || result.GetValue(meta)!.Count > 0))
+            var initiates = methodValue is "put" or "initiate" || (methodValue == "multipart" && result.GetValue(uploadId) is null);
+            if (!initiates && (result.GetValue(contentType) is not null || result.GetValue(meta)!.Count > 0))
             {
-                result.AddError("--content-type and --meta are for --method put or initiate (the object's headers); use --header to sign other headers.");
+                result.AddError(methodValue == "multipart"
+                    ? "--content-type and --meta go to the initiation, which --upload-id says has happened already."
+                    : "--content-type and --meta are for --method put, initiate or multipart (the object's headers); use --header to sign other headers.");
+            }
+
+            if (methodValue == "multipart")
+            {
+                if (result.GetValue(size) is not { } sizeText)
+                {
+                    result.AddError("--method multipart needs --size, the size of the file to upload.");
+                }
+                else if (!CliOptions.TryParseSize(sizeText, out var sizeBytes))
+                {
+                    result.AddError($"--size '{sizeText}' is not a size: bytes, or a number with KiB, MiB or GiB, e.g. 900MiB.");
+                }
+                else if (!CliOptions.TryParseSize(result.GetValue(partSize) ?? "8MiB", out var partBytes))
+                {
+                    result.AddError($"--part-size '{result.GetValue(partSize)}' is not a size: bytes, or a number with KiB, MiB or GiB, e.g. 16MiB.");
+                }
+                else if (partBytes is < PresignedMultipartUpload.MinPartSize or > PresignedMultipartUpload.MaxPartSize)
+                {
+                    result.AddError($"--part-size {partBytes} is not from 100KiB ({PresignedMultipartUpload.MinPartSize}) to 5GiB ({PresignedMultipartUpload.MaxPartSize}).");
+                }
+                else if (PresignedMultipartUpload.PartCount(sizeBytes, partBytes) > PresignedMultipartUpload.MaxParts)
+                {
+                    result.AddError($"--size {sizeBytes} in parts of {partBytes} bytes are more than {PresignedMultipartUpload.MaxParts} parts; " +
+                        $"give --part-size {(sizeBytes + PresignedMultipartUpload.MaxParts - 1) / PresignedMultipartUpload.MaxParts} or more.");
+                }
+            }
+            else if (result.GetValue(size) is not null || result.GetValue(partSize) is not null)
+            {
+                result.AddError("--size and --part-size are for --method multipart.");
             }
 
             if (methodValue is not ("put" or "part") && result.GetValue(contentMd5) is not null)
@@ -148,11 +184,11 @@ internal static class PresignCommand
             }
 
             var needsUploadId = methodValue is "part" or "complete" or "abort";
-            if (needsUploadId != (result.GetValue(uploadId) is not null))
+            if (methodValue != "multipart" && needsUploadId != (result.GetValue(uploadId) is not null))
             {
                 result.AddError(needsUploadId
                     ? $"--method {methodValue} needs --upload-id, the id that --method initiate's request returned."
-                    : "--upload-id is for --method part, complete or abort.");
+                    : "--upload-id is for --method part, complete, abort or multipart.");
             }
 
             if ((methodValue == "part") != (result.GetValue(partNumber) is not null))
@@ -253,7 +289,7 @@ internal static class PresignCommand
             {
                 "get" => new GetObjectRequest { Bucket = bucketName, Key = objectKey, Headers = requestHeaders },
                 "head" => new HeadObjectRequest { Bucket = bucketName, Key = objectKey, Headers = requestHeaders },
-                "initiate" => new InitiateMultipartUploadRequest
+                "initiate" or "multipart" => new InitiateMultipartUploadRequest
                 {
                     Bucket = bucketName,
                     Key = objectKey,
@@ -288,6 +324,14 @@ internal static class PresignCommand
                 Expires = CliOptions.TryParseDuration(parse.GetValue(expires), out var ttl) ? ttl : null,
                 Expiration = CliOptions.TryParseInstant(parse.GetValue(expiration), out var instant) ? instant : null,
             };
+            if (parse.GetValue(method) == "multipart")
+            {
+                return await PresignMultipartAsync(context, client, (InitiateMultipartUploadRequest)request, parse.GetValue(uploadId),
+                    CliOptions.TryParseSize(parse.GetValue(size), out var sizeBytes) ? sizeBytes : 0,
+                    CliOptions.TryParseSize(parse.GetValue(partSize) ?? "8MiB", out var partBytes) ? partBytes : PresignedMultipartUpload.DefaultPartSize,
+                    presignOptions, cancellationToken).ConfigureAwait(false);
+            }
+
             PresignResult result;
             try
             {
@@ -314,6 +358,51 @@ internal static class PresignCommand
             return Program.Success;
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>--method multipart</c>: initiates the upload (unless its id is given) through a presigned URL, presigns every
+    /// part, the completion and the abort, and prints them as the JSON <c>upload</c> takes; a summary goes to stderr.
+    /// </summary>
+    private static async Task<int> PresignMultipartAsync(
+        CliContext context, OssClient client, InitiateMultipartUploadRequest initiate, string? knownUploadId, long size, long partSize,
+        PresignOptions options, CancellationToken cancellationToken)
+    {
+        var uploadId = knownUploadId;
+        try
+        {
+            if (uploadId is null)
+            {
+                using var http = new HttpClient(context.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: context.HttpHandler is null);
+                var presigned = await client.PresignAsync(initiate, new PresignOptions { Expires = TimeSpan.FromMinutes(5) }, cancellationToken).ConfigureAwait(false);
+                uploadId = await new PresignedUploader(http).InitiateMultipartUploadAsync(presigned, cancellationToken).ConfigureAwait(false);
+            }
+
+            var upload = await client.PresignMultipartUploadAsync(initiate.Bucket, initiate.Key, uploadId, size, partSize, options, cancellationToken).ConfigureAwait(false);
+            await context.OutWriter.WriteLineAsync(JsonSerializer.Serialize(upload, CliFormat.Json)).ConfigureAwait(false);
+            var last = size - ((upload.Parts.Count - 1) * partSize);
+            await context.ErrorWriter.WriteLineAsync(
+                $"Multipart upload {uploadId} of {initiate.Bucket}/{initiate.Key}: {upload.Parts.Count} part(s) of {CliFormat.Bytes(partSize)} " +
+                $"(the last {CliFormat.Bytes(last)}), valid until {CliFormat.Instant(upload.Complete.Expiration)}. Save the JSON (e.g. > upload.json) and run: " +
+                "oss-presign upload upload.json FILE").ConfigureAwait(false);
+            return Program.Success;
+        }
+        catch (ArgumentException e)
+        {
+            await context.ErrorWriter.WriteLineAsync($"error: {CliFormat.Message(e)}").ConfigureAwait(false);
+            return Program.BadUsage;
+        }
+        catch (OssRequestFailedException e)
+        {
+            await context.ErrorWriter.WriteLineAsync(
+                $"error: InitiateMultipartUpload was refused: HTTP {e.StatusCode} {e.Code ?? "(no OSS error code)"}: {e.Message}").ConfigureAwait(false);
+            return Program.Failed;
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            await context.ErrorWriter.WriteLineAsync($"error: InitiateMultipartUpload could not reach the server: {e.Message}").ConfigureAwait(false);
+            return Program.Failed;
+        }
     }
 
     private static async Task WriteHumanAsync(CliContext context, PresignResult result, string key, string method)

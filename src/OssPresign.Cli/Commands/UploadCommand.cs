@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using OssPresign.Signing;
 using OssPresign.Upload;
 using Spectre.Console;
@@ -6,7 +7,8 @@ using Spectre.Console;
 namespace OssPresign.Cli.Commands;
 
 /// <summary>
-/// <c>upload URL FILE</c>: streams a file through a presigned PUT with <see cref="PresignedUploader"/>, showing a
+/// <c>upload URL FILE</c>: streams a file through a presigned PUT with <see cref="PresignedUploader"/> (or, given the
+/// JSON of <c>presign --method multipart</c> instead of a URL, in parts), showing a
 /// progress bar on a terminal and plain lines otherwise; on failure it prints the decoded OSS error and, for a
 /// signature mismatch, what most likely differs.
 /// </summary>
@@ -14,7 +16,7 @@ internal static class UploadCommand
 {
     public static Command Create(CliContext context)
     {
-        var url = CliOptions.Url("The presigned PUT URL (quote it).");
+        var url = CliOptions.Url("The presigned PUT URL (quote it), or the JSON file 'presign --method multipart' printed.", orFile: true);
         var file = new Argument<FileInfo>("file") { Description = "The file to upload." };
         file.AcceptExistingOnly();
         file.Validators.Add(result =>
@@ -28,13 +30,14 @@ internal static class UploadCommand
         });
         var headers = CliOptions.Header("A header to send, exactly as signed, e.g. \"x-oss-meta-author: alice\" (repeatable).");
         var contentType = new Option<string?>("--content-type") { Description = "The Content-Type to send; must be the one the URL signed." };
-        var command = new Command("upload", "Upload a file through a presigned PUT URL, sending exactly the given headers.")
+        var command = new Command("upload", "Upload a file through a presigned PUT URL, sending exactly the given headers, or in parts through a presigned multipart upload.")
         {
             url, file, headers, contentType,
         };
         CliOptions.AddCommandValidator(command, result =>
         {
             var list = result.GetValue(headers)!;
+
             if (result.GetValue(contentType) is not null && list.Exists(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)))
             {
                 result.AddError("Give the Content-Type with --content-type or with --header, not both.");
@@ -45,6 +48,18 @@ internal static class UploadCommand
         {
             var urlText = parse.GetRequiredValue(url).Trim();
             var path = parse.GetRequiredValue(file).FullName;
+            if (CliOptions.IsFileNotUrl(urlText))
+            {
+                if (parse.GetValue(headers)!.Count > 0 || parse.GetValue(contentType) is not null)
+                {
+                    await context.ErrorWriter.WriteLineAsync(
+                        "error: a multipart upload's URLs carry the headers they need; give no --header or --content-type with its JSON file.").ConfigureAwait(false);
+                    return Program.BadUsage;
+                }
+
+                return await UploadPartsAsync(context, urlText, path, cancellationToken).ConfigureAwait(false);
+            }
+
             var sent = parse.GetValue(headers)!.ToList();
             if (parse.GetValue(contentType) is { } type)
             {
@@ -77,26 +92,11 @@ internal static class UploadCommand
             var started = context.TimeProvider.GetTimestamp();
             try
             {
+                var send = (IProgress<long> progress) => uploader.UploadFileAsync(urlText, sent, path, progress, cancellationToken);
                 var result = context.ShowProgressBar
-                    ? await UploadWithBarAsync(context, uploader, urlText, sent, path, length, cancellationToken).ConfigureAwait(false)
-                    : await UploadWithLinesAsync(context, uploader, urlText, sent, path, length, cancellationToken).ConfigureAwait(false);
-                var elapsed = context.TimeProvider.GetElapsedTime(started);
-                var target = parsed is null ? "the URL" : $"{parsed.Bucket}/{parsed.Key}";
-                context.Out.WriteLine($"Uploaded {CliFormat.Bytes(result.BytesSent)} ({result.BytesSent} bytes) to {target} in {elapsed.TotalSeconds:0.0} s.");
-                var grid = new Grid().AddColumn().AddColumn();
-                grid.AddPlainRow("ETag:", result.ETag ?? "(none)");
-                grid.AddPlainRow("Request id:", result.RequestId ?? "(none)");
-                if (result.HashCrc64Ecma is not null)
-                {
-                    grid.AddPlainRow("CRC-64:", result.HashCrc64Ecma);
-                }
-
-                if (result.Attempts > 1)
-                {
-                    grid.AddPlainRow("Attempts:", result.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                }
-
-                context.Out.Write(grid);
+                    ? await UploadWithBarAsync(context, path, length, send).ConfigureAwait(false)
+                    : await UploadWithLinesAsync(context, path, length, send).ConfigureAwait(false);
+                WriteResult(context, result, parsed is null ? "the URL" : $"{parsed.Bucket}/{parsed.Key}", started, parts: null);
                 return Program.Success;
             }
             catch (OssRequestFailedException e)
@@ -128,12 +128,112 @@ internal static class UploadCommand
         return command;
     }
 
+    /// <summary>
+    /// <c>upload UPLOAD.json FILE</c>: the file in parts through the presigned multipart upload that
+    /// <c>presign --method multipart</c> printed, then the completion.
+    /// </summary>
+    private static async Task<int> UploadPartsAsync(CliContext context, string uploadFile, string path, CancellationToken cancellationToken)
+    {
+        PresignedMultipartUpload? upload;
+        try
+        {
+            upload = JsonSerializer.Deserialize<PresignedMultipartUpload>(await File.ReadAllTextAsync(uploadFile, cancellationToken).ConfigureAwait(false), CliFormat.Json);
+        }
+        catch (JsonException e)
+        {
+            await context.ErrorWriter.WriteLineAsync($"error: {uploadFile} is not the JSON of 'presign --method multipart': {e.Message}").ConfigureAwait(false);
+            return Program.BadUsage;
+        }
+
+        if (upload?.Parts is null || upload.Complete is null || upload.Abort is null)
+        {
+            await context.ErrorWriter.WriteLineAsync($"error: {uploadFile} is not the JSON of 'presign --method multipart': it lacks parts, complete or abort.")
+                .ConfigureAwait(false);
+            return Program.BadUsage;
+        }
+
+        var now = context.TimeProvider.GetUtcNow();
+        if (upload.Complete.Expiration <= now)
+        {
+            await context.ErrorWriter.WriteLineAsync(
+                $"error: the multipart upload's URLs {CliFormat.TimeLeft(upload.Complete.Expiration, now)} (valid until " +
+                $"{CliFormat.Instant(upload.Complete.Expiration)}); presign them again with --upload-id {upload.UploadId}. Nothing was uploaded.")
+                .ConfigureAwait(false);
+            return Program.Failed;
+        }
+
+        using var http = new HttpClient(context.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: context.HttpHandler is null)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = context.TimeProvider });
+        var started = context.TimeProvider.GetTimestamp();
+        try
+        {
+            // The parts report from several threads: the total only moves forward on screen.
+            var send = (IProgress<long> progress) => uploader.UploadPartsAsync(upload, path, new Forward(progress), cancellationToken);
+            var result = context.ShowProgressBar
+                ? await UploadWithBarAsync(context, path, upload.ObjectSize, send).ConfigureAwait(false)
+                : await UploadWithLinesAsync(context, path, upload.ObjectSize, send).ConfigureAwait(false);
+            WriteResult(context, result, $"{upload.Bucket}/{upload.Key}", started, upload.Parts.Count);
+            return Program.Success;
+        }
+        catch (OssRequestFailedException e)
+        {
+            await WriteFailureAsync(context, e, null, []).ConfigureAwait(false);
+            await context.ErrorWriter.WriteLineAsync(
+                $"The parts sent stay on the server: run the same command again to send them all again and complete, or abort with: " +
+                $"curl -X DELETE '{upload.Abort.Url}'").ConfigureAwait(false);
+            return Program.Failed;
+        }
+        catch (HttpRequestException e)
+        {
+            await context.ErrorWriter.WriteLineAsync($"error: the upload could not reach the server: {e.Message}").ConfigureAwait(false);
+            return Program.Failed;
+        }
+        catch (IOException e)
+        {
+            await context.ErrorWriter.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return Program.Failed;
+        }
+        catch (ArgumentException e)
+        {
+            await context.ErrorWriter.WriteLineAsync($"error: {CliFormat.Message(e)}").ConfigureAwait(false);
+            return Program.BadUsage;
+        }
+    }
+
+    private static void WriteResult(CliContext context, PresignedUploadResult result, string target, long started, int? parts)
+    {
+        var elapsed = context.TimeProvider.GetElapsedTime(started);
+        context.Out.WriteLine($"Uploaded {CliFormat.Bytes(result.BytesSent)} ({result.BytesSent} bytes) to {target} in {elapsed.TotalSeconds:0.0} s.");
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddPlainRow("ETag:", result.ETag ?? "(none)");
+        grid.AddPlainRow("Request id:", result.RequestId ?? "(none)");
+        if (result.HashCrc64Ecma is not null)
+        {
+            grid.AddPlainRow("CRC-64:", result.HashCrc64Ecma);
+        }
+
+        if (parts is not null)
+        {
+            grid.AddPlainRow("Parts:", parts.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (result.Attempts > 1)
+        {
+            grid.AddPlainRow("Attempts:", result.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        context.Out.Write(grid);
+    }
+
     private static bool LooksLikeV4(string url) =>
         url.Contains(PresignedQuery.SignatureVersionParameter, StringComparison.OrdinalIgnoreCase)
         || url.Contains(PresignedQuery.CredentialParameter, StringComparison.OrdinalIgnoreCase);
 
     private static async Task<PresignedUploadResult> UploadWithBarAsync(
-        CliContext context, PresignedUploader uploader, string url, List<KeyValuePair<string, string>> headers, string path, long length, CancellationToken cancellationToken)
+        CliContext context, string path, long length, Func<IProgress<long>, Task<PresignedUploadResult>> send)
     {
         var progress = new Progress(context.Out, context.TimeProvider)
             .AutoClear(false)
@@ -147,15 +247,14 @@ internal static class UploadCommand
         return await progress.StartAsync(async bar =>
         {
             var task = bar.AddTask(Markup.Escape(Path.GetFileName(path)), maxValue: Math.Max(length, 1));
-            var result = await uploader.UploadFileAsync(url, headers, path, new Reporter(sentBytes => task.Value = sentBytes), cancellationToken)
-                .ConfigureAwait(false);
+            var result = await send(new Reporter(sentBytes => task.Value = sentBytes)).ConfigureAwait(false);
             task.Value = task.MaxValue;
             return result;
         }).ConfigureAwait(false);
     }
 
     private static Task<PresignedUploadResult> UploadWithLinesAsync(
-        CliContext context, PresignedUploader uploader, string url, List<KeyValuePair<string, string>> headers, string path, long length, CancellationToken cancellationToken)
+        CliContext context, string path, long length, Func<IProgress<long>, Task<PresignedUploadResult>> send)
     {
         // A line at each tenth, and one when a retry starts over: readable in a log, not one line per buffer.
         var name = Path.GetFileName(path);
@@ -163,7 +262,7 @@ internal static class UploadCommand
         var lastTenth = -1;
         long lastSent = 0;
         writer.WriteLine($"Uploading {name} ({CliFormat.Bytes(length)})");
-        return uploader.UploadFileAsync(url, headers, path, new Reporter(sent =>
+        return send(new Reporter(sent =>
         {
             if (sent < lastSent)
             {
@@ -178,7 +277,7 @@ internal static class UploadCommand
                 lastTenth = tenth;
                 writer.WriteLine($"  {CliFormat.Bytes(sent)} of {CliFormat.Bytes(length)} ({tenth * 10}%)");
             }
-        }), cancellationToken);
+        }));
     }
 
     private static async Task WriteFailureAsync(CliContext context, OssRequestFailedException error, PresignedUrl? url, List<KeyValuePair<string, string>> sent)
@@ -205,6 +304,28 @@ internal static class UploadCommand
         {
             await writer.WriteLineAsync("The server's canonical request:").ConfigureAwait(false);
             await writer.WriteLineAsync(error.CanonicalRequest).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Passes on, one at a time, only totals above the highest so far: the parts of a multipart upload report from
+    /// several threads, and a total computed on one can arrive after a larger one from another.
+    /// </summary>
+    private sealed class Forward(IProgress<long> inner) : IProgress<long>
+    {
+        private readonly Lock _lock = new();
+        private long _highest = -1;
+
+        public void Report(long value)
+        {
+            lock (_lock)
+            {
+                if (value > _highest)
+                {
+                    _highest = value;
+                    inner.Report(value);
+                }
+            }
         }
     }
 

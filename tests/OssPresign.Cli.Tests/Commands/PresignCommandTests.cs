@@ -110,9 +110,9 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "complete" }, "--method complete needs --upload-id")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "part", "--upload-id", "U" }, "--method part needs --part-number")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "part", "--upload-id", "U", "--part-number", "10001" }, "--part-number 10001 is not from 1 to 10000")]
-    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--upload-id", "U" }, "--upload-id is for --method part, complete or abort")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--upload-id", "U" }, "--upload-id is for --method part, complete, abort or multipart")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "abort", "--upload-id", "U", "--part-number", "1" }, "--part-number is for --method part")]
-    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "complete", "--upload-id", "U", "--meta", "a=1" }, "are for --method put or initiate")]
+    [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "complete", "--upload-id", "U", "--meta", "a=1" }, "are for --method put, initiate or multipart")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket", "--object", "k", "--method", "initiate", "--content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==" }, "--content-md5 is for --method put or part")]
     public async Task Presign_BadUsage_PrintsUsageAndOneLineErrorWithExitCode2(string[] args, string message)
     {

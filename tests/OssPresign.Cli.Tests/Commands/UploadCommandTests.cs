@@ -51,7 +51,7 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
         var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, _file]);
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("is not an http or https URL", run.Error, StringComparison.Ordinal);
+        Assert.Contains("is neither an http or https URL nor a file", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
