@@ -57,8 +57,7 @@ public sealed class PresignedMultipartUploadTests
         {
             using var http = new HttpClient();
             var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time });
-            var uploadId = await uploader.InitiateMultipartUploadAsync(await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "json.bin" }));
-            var json = JsonSerializer.Serialize(await t.Client.PresignMultipartUploadAsync(Bucket, "json.bin", uploadId, bytes.Length, PartSize));
+            var json = JsonSerializer.Serialize(await StartAsync(t, uploader, "json.bin", bytes.Length));
 
             // What a browser or another service would receive from the owner's backend.
             var handedOver = JsonSerializer.Deserialize<PresignedMultipartUpload>(json)!;
@@ -85,8 +84,7 @@ public sealed class PresignedMultipartUploadTests
             var failing = new FailFirstAttemptOfPart(2) { InnerHandler = new SocketsHttpHandler() };
             using var http = new HttpClient(failing);
             var uploader = new PresignedUploader(http, new PresignedUploaderOptions { InitialRetryDelay = TimeSpan.Zero, TimeProvider = t.Time });
-            var uploadId = await uploader.InitiateMultipartUploadAsync(await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "retried.bin" }));
-            var upload = await t.Client.PresignMultipartUploadAsync(Bucket, "retried.bin", uploadId, bytes.Length, PartSize);
+            var upload = await StartAsync(t, uploader, "retried.bin", bytes.Length);
 
             var result = await uploader.UploadPartsAsync(upload, path);
 
@@ -110,8 +108,7 @@ public sealed class PresignedMultipartUploadTests
         {
             using var http = new HttpClient();
             var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time });
-            var uploadId = await uploader.InitiateMultipartUploadAsync(await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "empty.bin" }));
-            var upload = await t.Client.PresignMultipartUploadAsync(Bucket, "empty.bin", uploadId, 0);
+            var upload = await StartAsync(t, uploader, "empty.bin", 0);
 
             var result = await uploader.UploadPartsAsync(upload, path);
 
@@ -136,8 +133,7 @@ public sealed class PresignedMultipartUploadTests
         {
             using var http = new HttpClient();
             var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time });
-            var uploadId = await uploader.InitiateMultipartUploadAsync(await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = "a.bin" }));
-            var upload = await t.Client.PresignMultipartUploadAsync(Bucket, "a.bin", uploadId, PartSize + 1, PartSize);
+            var upload = await StartAsync(t, uploader, "a.bin", PartSize + 1);
 
             var error = await Assert.ThrowsAsync<ArgumentException>(() => uploader.UploadPartsAsync(upload, path));
 
@@ -162,6 +158,13 @@ public sealed class PresignedMultipartUploadTests
 
         Assert.Equal(403, error.StatusCode);
         Assert.Equal("AccessDenied", error.Code);
+    }
+
+    /// <summary>What the owner does: initiate through a presigned URL, then presign the parts of <paramref name="size"/> bytes.</summary>
+    private static async Task<PresignedMultipartUpload> StartAsync(TestServer t, PresignedUploader uploader, string key, long size)
+    {
+        var uploadId = await uploader.InitiateMultipartUploadAsync(await t.Client.PresignAsync(new InitiateMultipartUploadRequest { Bucket = Bucket, Key = key }));
+        return await t.Client.PresignMultipartUploadAsync(Bucket, key, uploadId, size, PartSize);
     }
 
     private static async Task<string> WriteFileAsync(byte[] bytes)
