@@ -40,6 +40,7 @@ internal static class ConsoleEndpoints
         {
             // As a Delegate, so that its typed result is written (a RequestDelegate would discard it).
             endpoints.MapPost("/_console/api/presign", (Delegate)ConsolePresign.PresignAsync);
+            endpoints.MapPost("/_console/api/presign-multipart", (Delegate)ConsolePresign.PresignMultipartAsync);
         }
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using OssPresign.Server.Api;
 using OssPresign.Server.Auth;
 using OssPresign.Server.Storage;
+using OssPresign.Upload;
 
 namespace OssPresign.Server.Console;
 
@@ -24,6 +25,12 @@ internal static partial class ConsolePresign
     private const int MaxExpiresSeconds = 604800;
     private const int MaxBodyBytes = 16 * 1024;
     private const int MaxContentTypeLength = 256;
+
+    /// <summary>The part size the page's multipart uploads get unless they ask for another: 16 MiB.</summary>
+    private const long DefaultPartSize = 16 * 1024 * 1024;
+
+    /// <summary>The largest object a multipart upload makes: 10,000 parts of 5 GiB (OSS documents 48.8 TB).</summary>
+    private const long MaxMultipartObjectSize = PresignedMultipartUpload.MaxParts * PresignedMultipartUpload.MaxPartSize;
 
     /// <summary><c>GET api/status</c>: whether the presign endpoint answers this page, and the buckets to offer.</summary>
     public static JsonHttpResult<ConsoleStatus> Status(HttpContext context, ConsoleSettings settings)
@@ -52,16 +59,85 @@ internal static partial class ConsolePresign
     /// </summary>
     public static async Task<Results<JsonHttpResult<ConsolePresignResponse>, JsonHttpResult<ConsoleProblem>>> PresignAsync(HttpContext context)
     {
+        var (checkedRequest, problem) = await ReadRequestAsync(context).ConfigureAwait(false);
+        if (checkedRequest is not { } r)
+        {
+            return problem!;
+        }
+
+        var put = await Client(context, r.Bucket, r.PutCredentials).PresignAsync(
+            new PutObjectRequest { Bucket = r.Bucket.Name, Key = r.Key, ContentType = r.ContentType.Length == 0 ? null : r.ContentType },
+            r.Options, context.RequestAborted).ConfigureAwait(false);
+        var get = await PresignGetAsync(context, r).ConfigureAwait(false);
+        var logger = Logger(context);
+        LogPresigned(logger, r.Bucket.Name, r.ContentType.Length == 0 ? "none" : r.ContentType, r.ExpiresSeconds);
+        return TypedResults.Json(
+            new ConsolePresignResponse(put.Method, put.Url, put.Expiration, put.SignedHeaders, get),
+            ConsoleJson.Default.ConsolePresignResponse);
+    }
+
+    /// <summary>
+    /// <c>POST api/presign-multipart</c> <c>{"bucket","key","contentType","expiresSeconds","size","partSize"}</c>: for a
+    /// file too large for one PUT (or better sent in parts), initiates a multipart upload with the Content-Type and
+    /// presigns its parts (<c>partSize</c> bytes each but the last; default 16 MiB, raised when 10,000 parts would not
+    /// hold <c>size</c>), its completion and its abort, as <see cref="OssClient.PresignMultipartUploadAsync"/> does.
+    /// </summary>
+    public static async Task<Results<JsonHttpResult<ConsoleMultipartResponse>, JsonHttpResult<ConsoleProblem>>> PresignMultipartAsync(HttpContext context)
+    {
+        var (checkedRequest, problem) = await ReadRequestAsync(context).ConfigureAwait(false);
+        if (checkedRequest is not { } r)
+        {
+            return problem!;
+        }
+
+        if (r.Size is not (>= 0 and <= MaxMultipartObjectSize) || r.PartSize is < PresignedMultipartUpload.MinPartSize or > PresignedMultipartUpload.MaxPartSize)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "InvalidArgument",
+                $"size must be 0-{MaxMultipartObjectSize} bytes, and partSize, when given, {PresignedMultipartUpload.MinPartSize}-{PresignedMultipartUpload.MaxPartSize}.");
+        }
+
+        var size = r.Size.Value;
+        var partSize = Math.Max(r.PartSize ?? DefaultPartSize, (size + PresignedMultipartUpload.MaxParts - 1) / PresignedMultipartUpload.MaxParts);
+        var headers = new ObjectHeaders(r.ContentType.Length == 0 ? null : r.ContentType, null, null, null, null, new Dictionary<string, string>());
+
+        // Initiated here, by the server itself, for the key that may PutObject there: the same row an
+        // InitiateMultipartUpload would write.
+        var store = context.RequestServices.GetRequiredService<ObjectStore>();
+        if (store.InitiateMultipartUpload(r.Bucket.Name, r.Key, headers) is not { } initiated)
+        {
+            return Problem(StatusCodes.Status404NotFound, "NoSuchBucket", $"Bucket '{r.Bucket.Name}' does not exist on this server.");
+        }
+
+        var upload = await Client(context, r.Bucket, r.PutCredentials)
+            .PresignMultipartUploadAsync(r.Bucket.Name, r.Key, initiated.UploadId, size, partSize, r.Options, context.RequestAborted).ConfigureAwait(false);
+        var get = await PresignGetAsync(context, r).ConfigureAwait(false);
+        var logger = Logger(context);
+        LogPresignedMultipart(logger, r.Bucket.Name, upload.Parts.Count, r.ExpiresSeconds);
+        return TypedResults.Json(
+            new ConsoleMultipartResponse(
+                upload.UploadId, upload.PartSize, [.. upload.Parts.Select(p => new ConsoleUrl(p.Url, p.SignedHeaders))],
+                new ConsoleUrl(upload.Complete.Url, upload.Complete.SignedHeaders), new ConsoleUrl(upload.Abort.Url, upload.Abort.SignedHeaders),
+                upload.Complete.Expiration, get),
+            ConsoleJson.Default.ConsoleMultipartResponse);
+    }
+
+    /// <summary>
+    /// Reads and checks the JSON body both presign endpoints take, and picks the key to sign with: the first that may
+    /// PutObject there (a config file may limit keys with policies; a URL no key may use would only end in a 403 after
+    /// the upload).
+    /// </summary>
+    private static async Task<(CheckedRequest? Request, JsonHttpResult<ConsoleProblem>? Problem)> ReadRequestAsync(HttpContext context)
+    {
         NoStore(context);
         if (CheckSameOrigin(context) is { } refusal)
         {
-            return Problem(StatusCodes.Status403Forbidden, "Forbidden", refusal);
+            return (null, Problem(StatusCodes.Status403Forbidden, "Forbidden", refusal));
         }
 
         var request = context.Request;
         if (!request.HasJsonContentType())
         {
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "UnsupportedMediaType", "Send the request as application/json.");
+            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "UnsupportedMediaType", "Send the request as application/json."));
         }
 
         // The server accepts 5 GiB bodies for PutObject; this endpoint reads a few hundred bytes. What it leaves
@@ -69,14 +145,14 @@ internal static partial class ConsolePresign
         var tooLarge = Problem(StatusCodes.Status413PayloadTooLarge, "RequestTooLarge", $"Send a JSON body of at most {MaxBodyBytes} bytes.");
         if (request.ContentLength > MaxBodyBytes)
         {
-            return tooLarge;
+            return (null, tooLarge);
         }
 
         var buffer = new byte[MaxBodyBytes + 1];
         var read = await request.Body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, context.RequestAborted).ConfigureAwait(false);
         if (read > MaxBodyBytes)
         {
-            return tooLarge;
+            return (null, tooLarge);
         }
 
         ConsolePresignRequest? body;
@@ -86,74 +162,71 @@ internal static partial class ConsolePresign
         }
         catch (JsonException e)
         {
-            return Problem(StatusCodes.Status400BadRequest, "InvalidJson", $"The body is not the expected JSON: {e.Message}");
+            return (null, Problem(StatusCodes.Status400BadRequest, "InvalidJson", $"The body is not the expected JSON: {e.Message}"));
         }
 
         var bucketName = body?.Bucket ?? string.Empty;
         if (!OssNames.IsValidBucketName(bucketName))
         {
-            return Problem(StatusCodes.Status400BadRequest, "InvalidBucketName", $"'{bucketName}' is not a bucket name: use 3-63 characters of a-z, 0-9 and '-'.");
+            return (null, Problem(StatusCodes.Status400BadRequest, "InvalidBucketName", $"'{bucketName}' is not a bucket name: use 3-63 characters of a-z, 0-9 and '-'."));
         }
 
         if (context.RequestServices.GetRequiredService<ObjectStore>().GetBucket(bucketName) is not { } bucket)
         {
-            return Problem(StatusCodes.Status404NotFound, "NoSuchBucket", $"Bucket '{bucketName}' does not exist on this server.");
+            return (null, Problem(StatusCodes.Status404NotFound, "NoSuchBucket", $"Bucket '{bucketName}' does not exist on this server."));
         }
 
         var key = body!.Key ?? string.Empty;
         if (OssNames.ValidateKey(key) is { } keyProblem)
         {
-            return Problem(StatusCodes.Status400BadRequest, "InvalidObjectName", keyProblem);
+            return (null, Problem(StatusCodes.Status400BadRequest, "InvalidObjectName", keyProblem));
         }
 
         // The browser sends the file's type as the header's value, so it must be printable ASCII.
         var contentType = body.ContentType ?? string.Empty;
         if (contentType.Length > MaxContentTypeLength || contentType.Any(c => c is < ' ' or > '~'))
         {
-            return Problem(StatusCodes.Status400BadRequest, "InvalidArgument", $"contentType must be printable ASCII of at most {MaxContentTypeLength} characters.");
+            return (null, Problem(StatusCodes.Status400BadRequest, "InvalidArgument", $"contentType must be printable ASCII of at most {MaxContentTypeLength} characters."));
         }
 
         var expires = body.ExpiresSeconds ?? DefaultExpiresSeconds;
         if (expires is < 1 or > MaxExpiresSeconds)
         {
-            return Problem(StatusCodes.Status400BadRequest, "InvalidArgument", $"expiresSeconds must be 1-{MaxExpiresSeconds} (seven days); it is {expires}.");
+            return (null, Problem(StatusCodes.Status400BadRequest, "InvalidArgument", $"expiresSeconds must be 1-{MaxExpiresSeconds} (seven days); it is {expires}."));
         }
 
-        // Each URL is signed with the first key the server would let run it (a config file may limit keys with
-        // policies): an upload URL no key may use would only end in a 403 after the upload, and the download link is
-        // left out when no key may read the object.
-        var keys = context.RequestServices.GetRequiredService<AccessKeyStore>();
-        if (keys.CredentialsAllowedTo(OssOperation.PutObject, bucket.Region, bucket.Name, key) is not { } putCredentials)
+        if (context.RequestServices.GetRequiredService<AccessKeyStore>().CredentialsAllowedTo(OssOperation.PutObject, bucket.Region, bucket.Name, key) is not { } putCredentials)
         {
-            return Problem(StatusCodes.Status403Forbidden, "AccessDenied",
-                $"No enabled access key of this server may oss:PutObject '{key}' in bucket '{bucket.Name}'; see the keys' policies in the config file.");
+            return (null, Problem(StatusCodes.Status403Forbidden, "AccessDenied",
+                $"No enabled access key of this server may oss:PutObject '{key}' in bucket '{bucket.Name}'; see the keys' policies in the config file."));
         }
 
-        var time = context.RequestServices.GetRequiredService<TimeProvider>();
-        var options = new PresignOptions { Expires = TimeSpan.FromSeconds(expires) };
-        var put = await Client(putCredentials).PresignAsync(
-            new PutObjectRequest { Bucket = bucket.Name, Key = key, ContentType = contentType.Length == 0 ? null : contentType },
-            options, context.RequestAborted).ConfigureAwait(false);
-        var get = keys.CredentialsAllowedTo(OssOperation.GetObject, bucket.Region, bucket.Name, key) is { } getCredentials
-            ? await Client(getCredentials).PresignAsync(new GetObjectRequest { Bucket = bucket.Name, Key = key }, options, context.RequestAborted).ConfigureAwait(false)
+        return (new CheckedRequest(bucket, key, contentType, expires, body.Size, body.PartSize, putCredentials), null);
+    }
+
+    /// <summary>A presigned GET of the object for the page's download link; null when no key may read it.</summary>
+    private static async Task<string?> PresignGetAsync(HttpContext context, CheckedRequest r) =>
+        context.RequestServices.GetRequiredService<AccessKeyStore>().CredentialsAllowedTo(OssOperation.GetObject, r.Bucket.Region, r.Bucket.Name, r.Key) is { } getCredentials
+            ? (await Client(context, r.Bucket, getCredentials).PresignAsync(new GetObjectRequest { Bucket = r.Bucket.Name, Key = r.Key }, r.Options, context.RequestAborted)
+                .ConfigureAwait(false)).Url
             : null;
 
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsolePresign));
-        LogPresigned(logger, bucket.Name, contentType.Length == 0 ? "none" : contentType, expires);
-        return TypedResults.Json(
-            new ConsolePresignResponse(put.Method, put.Url, put.Expiration, put.SignedHeaders, get?.Url),
-            ConsoleJson.Default.ConsolePresignResponse);
+    /// <summary>A client on the page's own origin (a loopback Host, checked), so the upload is same-origin and needs no CORS.</summary>
+    private static OssClient Client(HttpContext context, BucketInfo bucket, OssCredentials credentials) => new(new OssClientOptions
+    {
+        Region = bucket.Region,
+        Endpoint = new Uri($"{context.Request.Scheme}://{context.Request.Host}"),
+        UsePathStyle = true,
+        CredentialsProvider = new StaticCredentialsProvider(credentials.AccessKeyId, credentials.AccessKeySecret, credentials.SecurityToken),
+        TimeProvider = context.RequestServices.GetRequiredService<TimeProvider>(),
+    });
 
-        OssClient Client(OssCredentials credentials) => new(new OssClientOptions
-        {
-            Region = bucket.Region,
+    private static ILogger Logger(HttpContext context) => context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsolePresign));
 
-            // The page's own origin (a loopback Host, checked above), so the upload is same-origin and needs no CORS.
-            Endpoint = new Uri($"{request.Scheme}://{request.Host}"),
-            UsePathStyle = true,
-            CredentialsProvider = new StaticCredentialsProvider(credentials.AccessKeyId, credentials.AccessKeySecret, credentials.SecurityToken),
-            TimeProvider = time,
-        });
+    /// <summary>A request both endpoints accepted, and the key that may upload.</summary>
+    private sealed record CheckedRequest(BucketInfo Bucket, string Key, string ContentType, int ExpiresSeconds, long? Size, long? PartSize, OssCredentials PutCredentials)
+    {
+        public PresignOptions Options { get; } = new() { Expires = TimeSpan.FromSeconds(ExpiresSeconds) };
     }
 
     private static JsonHttpResult<ConsoleProblem> Problem(int statusCode, string code, string message) =>
@@ -191,16 +264,30 @@ internal static partial class ConsolePresign
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Console presigned a PUT to bucket {Bucket} (Content-Type {ContentType}, {ExpiresSeconds} s)")]
     private static partial void LogPresigned(ILogger logger, string bucket, string contentType, int expiresSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Console initiated a multipart upload to bucket {Bucket} and presigned its {Parts} parts ({ExpiresSeconds} s)")]
+    private static partial void LogPresignedMultipart(ILogger logger, string bucket, int parts, int expiresSeconds);
 }
 
-/// <summary>The body of <c>POST api/presign</c>.</summary>
-internal sealed record ConsolePresignRequest(string? Bucket, string? Key, string? ContentType, int? ExpiresSeconds);
+/// <summary>The body of <c>POST api/presign</c> and (with the sizes) <c>POST api/presign-multipart</c>.</summary>
+internal sealed record ConsolePresignRequest(string? Bucket, string? Key, string? ContentType, int? ExpiresSeconds, long? Size = null, long? PartSize = null);
 
 /// <summary>
 /// The answer of <c>POST api/presign</c>: send <paramref name="SignedHeaders"/> exactly, and no other signed header.
 /// <paramref name="GetUrl"/> is null when no key of the server may read the object.
 /// </summary>
 internal sealed record ConsolePresignResponse(string Method, string Url, DateTimeOffset Expiration, IReadOnlyDictionary<string, string> SignedHeaders, string? GetUrl);
+
+/// <summary>
+/// The answer of <c>POST api/presign-multipart</c>: PUT part <c>i</c> (bytes from <c>i * PartSize</c>) to
+/// <paramref name="Parts"/>[i], then POST the part list to <paramref name="Complete"/>; DELETE <paramref name="Abort"/>
+/// to give up.
+/// </summary>
+internal sealed record ConsoleMultipartResponse(
+    string UploadId, long PartSize, IReadOnlyList<ConsoleUrl> Parts, ConsoleUrl Complete, ConsoleUrl Abort, DateTimeOffset Expiration, string? GetUrl);
+
+/// <summary>A presigned URL and the headers to send with it exactly.</summary>
+internal sealed record ConsoleUrl(string Url, IReadOnlyDictionary<string, string> SignedHeaders);
 
 /// <summary>The answer of <c>GET api/status</c>.</summary>
 internal sealed record ConsoleStatus(bool Presign, string? Reason, IReadOnlyList<ConsoleBucket> Buckets);
@@ -214,6 +301,7 @@ internal sealed record ConsoleProblem(string Code, string Message);
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ConsolePresignRequest))]
 [JsonSerializable(typeof(ConsolePresignResponse))]
+[JsonSerializable(typeof(ConsoleMultipartResponse))]
 [JsonSerializable(typeof(ConsoleStatus))]
 [JsonSerializable(typeof(ConsoleProblem))]
 internal sealed partial class ConsoleJson : JsonSerializerContext;

@@ -222,6 +222,40 @@ public sealed class ConsoleApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PresignMultipart_InitiatesAndPresignsEveryPart_RaisingThePartSizeTo10000Parts()
+    {
+        using var response = await _server.Http.SendAsync(PresignRequest(
+            new { bucket = "examplebucket", key = "huge.bin", contentType = "application/x-test", size = 1L << 40 }, path: "presign-multipart"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var root = json.RootElement;
+        Assert.Equal(109_951_163, root.GetProperty("partSize").GetInt64());
+        Assert.Equal(10_000, root.GetProperty("parts").GetArrayLength());
+        var uploadId = root.GetProperty("uploadId").GetString()!;
+        Assert.Contains($"partNumber=10000&uploadId={uploadId}&", root.GetProperty("parts")[9_999].GetProperty("url").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"uploadId={uploadId}&", root.GetProperty("complete").GetProperty("url").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"uploadId={uploadId}&", root.GetProperty("abort").GetProperty("url").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("browser-test-secret", root.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"bucket":"examplebucket","key":"a.bin"}""")]
+    [InlineData("""{"bucket":"examplebucket","key":"a.bin","size":-1}""")]
+    [InlineData("""{"bucket":"examplebucket","key":"a.bin","size":1000,"partSize":1000}""")]
+    public async Task PresignMultipart_WithoutAValidSize_IsInvalidArgument(string body)
+    {
+        using var request = PresignRequest(null, path: "presign-multipart");
+        request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+
+        using var response = await _server.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("InvalidArgument", problem.RootElement.GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task Presign_WhenNoKeyMayRead_HasNoDownloadUrl()
     {
         const string PutOnly = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["*"]}]}""";
@@ -241,10 +275,10 @@ public sealed class ConsoleApiTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("getUrl").ValueKind);
     }
 
-    private HttpRequestMessage PresignRequest(object? body, Uri? endpoint = null)
+    private HttpRequestMessage PresignRequest(object? body, Uri? endpoint = null, string path = "presign")
     {
         var origin = (endpoint ?? _server.Server.Endpoint).GetLeftPart(UriPartial.Authority);
-        var request = new HttpRequestMessage(HttpMethod.Post, $"{origin}/_console/api/presign");
+        var request = new HttpRequestMessage(HttpMethod.Post, $"{origin}/_console/api/{path}");
         if (body is not null)
         {
             request.Content = JsonContent.Create(body);

@@ -80,6 +80,43 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UploadMode_FileAboveTheMultipartThreshold_GoesInParts_AndIsStoredWhole()
+    {
+        // The page's address lowers the threshold and the part size, so that a 350 KB file goes in 4 parts.
+        var content = RandomNumberGenerator.GetBytes(350_000);
+        await OpenAsync(new Uri(_server.ConsoleAddress, "?multipartAbove=200000&partSize=102400"));
+        await _page.GetByLabel("Bucket").SelectOptionAsync("examplebucket");
+        await _page.GetByLabel("Key prefix").FillAsync("big/");
+        await _page.GetByLabel("Choose files, or drop them here").SetInputFilesAsync(
+            new FilePayload { Name = "video.mp4", MimeType = "video/mp4", Buffer = content });
+
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
+        var row = _page.Locator("#results .result").First;
+        await Expect(row).ToHaveAttributeAsync("data-state", "done", UploadTimeout);
+
+        var stored = await _server.GetObjectAsync("examplebucket", "big/video.mp4");
+        Assert.Equal(HttpStatusCode.OK, stored.Status);
+        Assert.Equal(content, stored.Body);
+        Assert.Equal("video/mp4", stored.ContentType);
+        Assert.Matches("^\"[0-9A-F]{32}-4\"$", stored.ETag);
+        await Expect(row.Locator(".result-etag")).ToHaveTextAsync(stored.ETag!);
+        await Expect(row.Locator("progress")).ToHaveAttributeAsync("value", "100");
+
+        // The upload was completed: nothing of it is left in progress.
+        using var signing = new HttpClient(new OssPresign.Http.OssSigningHandler(new OssClientOptions
+        {
+            Region = _server.Server.Region,
+            Endpoint = _server.Server.Endpoint,
+            UsePathStyle = true,
+            CredentialsProvider = new StaticCredentialsProvider("browser-test-key", "browser-test-secret"),
+        }, new SocketsHttpHandler()))
+        {
+            BaseAddress = _server.Server.Endpoint,
+        };
+        Assert.DoesNotContain("<Upload>", await signing.GetStringAsync("/examplebucket/?uploads"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UploadMode_SeveralFilesOneUntyped_StoresEachWithItsOwnContentType()
     {
         await OpenAsync(_server.ConsoleAddress);

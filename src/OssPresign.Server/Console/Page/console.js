@@ -1,5 +1,5 @@
 // The OssPresign console: uploads files to presigned URLs with XMLHttpRequest (for upload progress), sending exactly
-// the headers each URL was signed with. Upload mode gets the URLs from the server's same-origin presign endpoint;
+// the headers each URL was signed with; large files in parts, through a presigned multipart upload. Upload mode gets the URLs from the server's same-origin presign endpoint;
 // paste mode takes a URL and headers made elsewhere and needs no endpoint.
 'use strict';
 
@@ -11,6 +11,12 @@ const FORBIDDEN_HEADERS = new Set([
 ]);
 
 const byId = (id) => document.getElementById(id);
+
+// Files larger than this are uploaded in parts (a multipart upload); parts go PARALLEL_PARTS at a time, each tried
+// up to PART_ATTEMPTS times.
+const MULTIPART_ABOVE = 64 * 1024 * 1024;
+const PARALLEL_PARTS = 3;
+const PART_ATTEMPTS = 3;
 
 function formatBytes(bytes) {
   const units = ['B', 'KiB', 'MiB', 'GiB'];
@@ -234,8 +240,9 @@ function describeFailure(result, url, sent, signed) {
   };
 }
 
-// PUTs body to url with exactly these headers; resolves (never rejects) with what happened.
-function put(url, headers, body, row) {
+// PUTs body to url with exactly these headers, reporting (bytes sent, bytes in all) as it goes; resolves (never
+// rejects) with what happened.
+function put(url, headers, body, onProgress) {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     const started = performance.now();
@@ -244,7 +251,7 @@ function put(url, headers, body, row) {
       xhr.setRequestHeader(name, value);
     }
     xhr.upload.addEventListener('progress', (event) => {
-      row.progress(event.loaded, event.lengthComputable ? event.total : body.size, performance.now() - started);
+      onProgress(event.loaded, event.lengthComputable ? event.total : body.size);
     });
     xhr.addEventListener('load', () => resolve({
       ok: xhr.status >= 200 && xhr.status < 300,
@@ -257,7 +264,6 @@ function put(url, headers, body, row) {
     }));
     xhr.addEventListener('error', () => resolve({ networkError: true }));
     xhr.addEventListener('abort', () => resolve({ networkError: true }));
-    row.setState('uploading');
     xhr.send(body);
   });
 }
@@ -270,7 +276,9 @@ async function uploadTo(row, url, signed, file, getUrl) {
   }
   // Without a signed Content-Type, XMLHttpRequest sends the file's own type, as every browser does.
   const sent = { contentType: signed['content-type'] ?? file.type };
-  const result = await put(url, headers, file, row);
+  const started = performance.now();
+  row.setState('uploading');
+  const result = await put(url, headers, file, (loaded, total) => row.progress(loaded, total, performance.now() - started));
   if (result.ok) {
     const note = new URL(url).origin === window.location.origin
       ? '(not in the response)'
@@ -317,13 +325,92 @@ function parseHeaders(text) {
   return headers;
 }
 
-async function presign(bucket, key, contentType, expiresSeconds) {
+// Uploads a file in parts through a presigned multipart upload (from api/presign-multipart): PARALLEL_PARTS parts
+// at a time, each retried on a network error or a 5xx, then the completion with the part list; on failure the upload
+// is aborted, so that no part stays behind.
+async function uploadParts(row, upload, file) {
+  const started = performance.now();
+  const count = upload.parts.length;
+  const sentByPart = new Array(count).fill(0);
+  const etags = new Array(count);
+  let failure = null;
+  let next = 0;
+  row.setState('uploading');
+  const report = () => row.progress(sentByPart.reduce((sum, sent) => sum + sent, 0), file.size, performance.now() - started);
+
+  async function sendPart(index) {
+    const part = upload.parts[index];
+    const start = index * upload.partSize;
+    const body = file.slice(start, Math.min(start + upload.partSize, file.size));
+    for (let attempt = 1; ; attempt += 1) {
+      const result = await put(part.url, lowerCaseKeys(part.signedHeaders), body, (loaded) => {
+        sentByPart[index] = loaded;
+        report();
+      });
+      if (result.ok && result.etag) {
+        sentByPart[index] = body.size;
+        report();
+        return result.etag;
+      }
+      if (attempt >= PART_ATTEMPTS || !(result.networkError || result.status >= 500)) {
+        throw { result, url: part.url, signed: lowerCaseKeys(part.signedHeaders) };
+      }
+    }
+  }
+
+  async function worker() {
+    while (failure === null && next < count) {
+      const index = next;
+      next += 1;
+      try {
+        etags[index] = await sendPart(index);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, count) }, worker));
+  if (failure === null) {
+    const partList = `<CompleteMultipartUpload>${etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+    const complete = await send('POST', upload.complete, new Blob([partList]));
+    if (complete.ok) {
+      row.succeed(file.size, performance.now() - started, complete.etag, upload.getUrl, '(not in the response)');
+      return;
+    }
+    failure = { result: complete, url: upload.complete.url, signed: lowerCaseKeys(upload.complete.signedHeaders) };
+  }
+
+  // Nothing of a failed upload should stay on the server; whether the abort works or not, the failure is reported.
+  await send('DELETE', upload.abort, null);
+  row.fail(describeFailure(failure.result, failure.url, { contentType: '' }, failure.signed));
+}
+
+// Sends one of a multipart upload's bodiless or small requests with fetch, exactly with its signed headers. A Blob of
+// no type is sent without a Content-Type (a string body would get "text/plain", which the URL did not sign).
+async function send(method, presigned, body) {
+  try {
+    const response = await fetch(presigned.url, { method, headers: presigned.signedHeaders, body });
+    return {
+      ok: response.ok,
+      status: response.status,
+      statusText: response.statusText,
+      etag: response.headers.get('ETag'),
+      requestId: response.headers.get('x-oss-request-id'),
+      body: await response.text(),
+    };
+  } catch {
+    return { networkError: true };
+  }
+}
+
+async function presign(bucket, key, contentType, expiresSeconds, multipart) {
   let response;
   try {
-    response = await fetch('api/presign', {
+    response = await fetch(multipart ? 'api/presign-multipart' : 'api/presign', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ bucket, key, contentType, expiresSeconds }),
+      body: JSON.stringify({ bucket, key, contentType, expiresSeconds, ...multipart }),
     });
   } catch (error) {
     return { problem: { title: 'The presign endpoint did not answer.', code: 'Network error', message: String(error) } };
@@ -364,6 +451,12 @@ async function onUpload(event) {
     return;
   }
 
+  // Files above multipartAbove go in parts (a single PUT takes at most 5 GiB); the page's address may lower both
+  // sizes, e.g. ?multipartAbove=1048576&partSize=102400.
+  const query = new URLSearchParams(window.location.search);
+  const multipartAbove = Number(query.get('multipartAbove') ?? MULTIPART_ABOVE);
+  const partSize = query.has('partSize') ? Number(query.get('partSize')) : undefined;
+
   const button = byId('upload-button');
   button.disabled = true;
   try {
@@ -372,12 +465,17 @@ async function onUpload(event) {
       const key = prefix + file.name;
       const row = new UploadRow(file.name, `${bucket}/${key}`);
       row.setState('presigning');
-      const { presigned, problem } = await presign(bucket, key, file.type, ttl);
+      const multipart = file.size > multipartAbove ? { size: file.size, partSize } : undefined;
+      const { presigned, problem } = await presign(bucket, key, file.type, ttl, multipart);
       if (problem) {
         row.fail(problem);
         continue;
       }
-      await uploadTo(row, presigned.url, lowerCaseKeys(presigned.signedHeaders), file, presigned.getUrl);
+      if (multipart) {
+        await uploadParts(row, presigned, file);
+      } else {
+        await uploadTo(row, presigned.url, lowerCaseKeys(presigned.signedHeaders), file, presigned.getUrl);
+      }
     }
   } finally {
     button.disabled = false;
