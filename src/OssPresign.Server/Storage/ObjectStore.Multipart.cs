@@ -194,8 +194,6 @@ internal sealed partial class ObjectStore
     /// <param name="requested">The parts to join, or null for all.</param>
     /// <param name="forbidOverwrite">Refuse when the key exists (<c>x-oss-forbid-overwrite: true</c>).</param>
     /// <returns>The outcome: <see cref="MultipartStatus.Done"/> with the object, or why not and at which part.</returns>
-    [SuppressMessage("Security", "CA5351:Do Not Use Broken Cryptographic Algorithms",
-        Justification = "MD5 makes the OSS ETag of a multipart object (OSS-V4.md §7), an integrity check, not a security control.")]
     public async Task<CompleteOutcome> CompleteMultipartUploadAsync(MultipartUpload upload, IReadOnlyList<(int PartNumber, string ETag)>? requested, bool forbidOverwrite)
     {
         var uploaded = ListParts(upload.UploadId, 0, MaxPartNumber);
