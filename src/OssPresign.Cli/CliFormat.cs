@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Spectre.Console;
 
 namespace OssPresign.Cli;
@@ -21,6 +22,7 @@ internal static class CliFormat
     {
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new InstantConverter() },
     };
 
     /// <summary>1536 → <c>1.5 KiB</c>.</summary>
@@ -119,5 +121,16 @@ internal static class CliFormat
         }
 
         return line.Append(' ').Append(ShellQuote(url)).ToString();
+    }
+
+    /// <summary>Writes instants as <see cref="Instant"/> does (UTC, <c>Z</c>), as <c>presign --json</c> does; reads any ISO-8601.</summary>
+    private sealed class InstantConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)
+                ? instant
+                : throw new JsonException($"'{reader.GetString()}' is not an ISO-8601 time.");
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(Instant(value));
     }
 }

@@ -137,7 +137,9 @@ internal static partial class CliOptions
 
     /// <summary>
     /// Parses a size: bytes (<c>7340032</c>) or a whole number with a binary unit (<c>100KiB</c>, <c>900MiB</c>,
-    /// <c>12GiB</c>; also <c>K</c>, <c>M</c>, <c>G</c>, which mean the same, as in most tools). Up to 1 PiB.
+    /// <c>12GiB</c>; also <c>K</c>, <c>M</c>, <c>G</c>, which mean the same, as in split and dd). <c>KB</c>, <c>MB</c>
+    /// and <c>GB</c> are refused: whether they mean 1000 or 1024 differs between tools, and a size that is off by a few
+    /// percent makes an upload that the file does not fit. Up to 1 PiB.
     /// </summary>
     public static bool TryParseSize(string? text, out long bytes)
     {
@@ -181,7 +183,7 @@ internal static partial class CliOptions
         return new(name, token[(index + 1)..].Trim());
     }
 
-    [GeneratedRegex("^([0-9]+)((?:[KMG]i?B?)|B)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    [GeneratedRegex("^([0-9]+)(K|M|G|KiB|MiB|GiB|B)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex SizePattern();
 
     [GeneratedRegex("^([0-9]+[smhdSMHD])+$", RegexOptions.CultureInvariant)]

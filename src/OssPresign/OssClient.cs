@@ -111,10 +111,13 @@ public sealed class OssClient
         var count = PresignedMultipartUpload.PartCount(objectSize, partSize);
         if (count > PresignedMultipartUpload.MaxParts)
         {
-            var least = (objectSize + PresignedMultipartUpload.MaxParts - 1) / PresignedMultipartUpload.MaxParts;
+            var least = PresignedMultipartUpload.LeastPartSize(objectSize);
             throw new ArgumentException(
-                $"{objectSize} bytes in parts of {partSize} bytes are {count} parts, and OSS allows {PresignedMultipartUpload.MaxParts}: " +
-                $"use parts of at least {least} bytes.", nameof(partSize));
+                least > PresignedMultipartUpload.MaxPartSize
+                    ? $"{objectSize} bytes are more than {PresignedMultipartUpload.MaxParts} parts of 5 GiB, the most one multipart upload holds."
+                    : $"{objectSize} bytes in parts of {partSize} bytes are {count} parts, and OSS allows {PresignedMultipartUpload.MaxParts}: " +
+                      $"use parts of at least {least} bytes.",
+                nameof(partSize));
         }
 
         // One signing time and one expiry for every URL, so that no part's URL runs out before the others.

@@ -41,12 +41,12 @@ internal static class PresignCommand
         });
         var uploadId = new Option<string?>("--upload-id") { Description = "The multipart upload's id, from initiate (part, complete and abort)." };
         var partNumber = new Option<int?>("--part-number") { Description = "The part's number, 1 to 10000 (part only)." };
-        var size = new Option<string?>("--size") { Description = "The size of the file to upload, e.g. 7340032, 900MiB or 12GiB (multipart only).", HelpName = "bytes" };
+        var size = new Option<string?>("--size") { Description = "The size of the file to upload, in bytes or with K/KiB, M/MiB, G/GiB (powers of 1024), e.g. 900MiB (multipart only).", HelpName = "bytes" };
         var partSize = new Option<string?>("--part-size") { Description = "The size of each part but the last: 100KiB to 5GiB; default 8MiB (multipart only).", HelpName = "bytes" };
         var expires = new Option<string?>("--expires") { Description = "Validity from now: 30s, 10m, 1h, 7d (at most 7d). Default 15m.", HelpName = "duration" };
         var expiration = new Option<string?>("--expiration") { Description = "Absolute expiry, ISO-8601 (e.g. 2026-12-01T12:00:00Z).", HelpName = "time" };
-        var contentType = new Option<string?>("--content-type") { Description = "Content-Type to sign; the upload must send exactly this value (put only)." };
-        var contentMd5 = new Option<string?>("--content-md5") { Description = "Content-MD5 to sign: base64 of the body's MD5 (put only)." };
+        var contentType = new Option<string?>("--content-type") { Description = "Content-Type to sign; the upload must send exactly this value (put, initiate, multipart)." };
+        var contentMd5 = new Option<string?>("--content-md5") { Description = "Content-MD5 to sign: base64 of the body's MD5 (put, part)." };
         var meta = CliOptions.Meta();
         var headers = CliOptions.Header("Another header to sign and send, e.g. \"x-oss-object-acl: private\" (repeatable).");
         var additional = new Option<string[]>("--additional-header")
@@ -61,7 +61,7 @@ internal static class PresignCommand
         var @internal = new Option<bool>("--internal") { Description = "Use the internal endpoint oss-REGION-internal.aliyuncs.com." };
         var accelerate = new Option<bool>("--accelerate") { Description = "Use the acceleration endpoint oss-accelerate.aliyuncs.com." };
         var dualStack = new Option<bool>("--dual-stack") { Description = "Use the dual-stack endpoint REGION.oss.aliyuncs.com." };
-        var json = new Option<bool>("--json") { Description = "Print only {\"method\",\"url\",\"expiration\",\"signedHeaders\"} as JSON." };
+        var json = new Option<bool>("--json") { Description = "Print only {\"method\",\"url\",\"expiration\",\"signedHeaders\"} as JSON (multipart always prints its JSON)." };
 
         var command = new Command("presign", "Create a presigned URL. Credentials: OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN.")
         {
@@ -157,20 +157,24 @@ internal static class PresignCommand
                 }
                 else if (!CliOptions.TryParseSize(sizeText, out var sizeBytes))
                 {
-                    result.AddError($"--size '{sizeText}' is not a size: bytes, or a number with KiB, MiB or GiB, e.g. 900MiB.");
+                    result.AddError($"--size '{sizeText}' is not a size: bytes, or a whole number with K/KiB, M/MiB or G/GiB (powers of 1024; KB, MB and GB are not taken), e.g. 900MiB.");
                 }
                 else if (!CliOptions.TryParseSize(result.GetValue(partSize) ?? "8MiB", out var partBytes))
                 {
-                    result.AddError($"--part-size '{result.GetValue(partSize)}' is not a size: bytes, or a number with KiB, MiB or GiB, e.g. 16MiB.");
+                    result.AddError($"--part-size '{result.GetValue(partSize)}' is not a size: bytes, or a whole number with K/KiB, M/MiB or G/GiB (powers of 1024; KB, MB and GB are not taken), e.g. 16MiB.");
                 }
                 else if (partBytes is < PresignedMultipartUpload.MinPartSize or > PresignedMultipartUpload.MaxPartSize)
                 {
                     result.AddError($"--part-size {partBytes} is not from 100KiB ({PresignedMultipartUpload.MinPartSize}) to 5GiB ({PresignedMultipartUpload.MaxPartSize}).");
                 }
+                else if (PresignedMultipartUpload.LeastPartSize(sizeBytes) > PresignedMultipartUpload.MaxPartSize)
+                {
+                    result.AddError($"--size {sizeBytes} is more than {PresignedMultipartUpload.MaxParts} parts of 5GiB, the most one multipart upload holds.");
+                }
                 else if (PresignedMultipartUpload.PartCount(sizeBytes, partBytes) > PresignedMultipartUpload.MaxParts)
                 {
                     result.AddError($"--size {sizeBytes} in parts of {partBytes} bytes are more than {PresignedMultipartUpload.MaxParts} parts; " +
-                        $"give --part-size {(sizeBytes + PresignedMultipartUpload.MaxParts - 1) / PresignedMultipartUpload.MaxParts} or more.");
+                        $"give --part-size {PresignedMultipartUpload.LeastPartSize(sizeBytes)} or more.");
                 }
             }
             else if (result.GetValue(size) is not null || result.GetValue(partSize) is not null)
@@ -352,7 +356,7 @@ internal static class PresignCommand
             }
             else
             {
-                await WriteHumanAsync(context, result, objectKey, parse.GetValue(method) ?? "put").ConfigureAwait(false);
+                await WriteHumanAsync(context, result, objectKey, parse.GetValue(method) ?? "put", parse.GetValue(partNumber)).ConfigureAwait(false);
             }
 
             return Program.Success;
@@ -381,10 +385,12 @@ internal static class PresignCommand
             var upload = await client.PresignMultipartUploadAsync(initiate.Bucket, initiate.Key, uploadId, size, partSize, options, cancellationToken).ConfigureAwait(false);
             await context.OutWriter.WriteLineAsync(JsonSerializer.Serialize(upload, CliFormat.Json)).ConfigureAwait(false);
             var last = size - ((upload.Parts.Count - 1) * partSize);
+            var parts = upload.Parts.Count == 1
+                ? $"1 part of {CliFormat.Bytes(size)}"
+                : $"{upload.Parts.Count} parts of {CliFormat.Bytes(partSize)} (the last {CliFormat.Bytes(last)})";
             await context.ErrorWriter.WriteLineAsync(
-                $"Multipart upload {uploadId} of {initiate.Bucket}/{initiate.Key}: {upload.Parts.Count} part(s) of {CliFormat.Bytes(partSize)} " +
-                $"(the last {CliFormat.Bytes(last)}), valid until {CliFormat.Instant(upload.Complete.Expiration)}. Save the JSON (e.g. > upload.json) and run: " +
-                "oss-presign upload upload.json FILE").ConfigureAwait(false);
+                $"Multipart upload {uploadId} of {initiate.Bucket}/{initiate.Key}: {parts}, valid until {CliFormat.Instant(upload.Complete.Expiration)}. " +
+                "Upload with: oss-presign upload UPLOAD.json FILE (UPLOAD.json: the JSON above, saved).").ConfigureAwait(false);
             return Program.Success;
         }
         catch (ArgumentException e)
@@ -405,7 +411,7 @@ internal static class PresignCommand
         }
     }
 
-    private static async Task WriteHumanAsync(CliContext context, PresignResult result, string key, string method)
+    private static async Task WriteHumanAsync(CliContext context, PresignResult result, string key, string method, int? partNumber)
     {
         var now = context.TimeProvider.GetUtcNow();
         var grid = new Grid().AddColumn().AddColumn();
@@ -421,15 +427,30 @@ internal static class PresignCommand
         await writer.WriteLineAsync("URL:").ConfigureAwait(false);
         await writer.WriteLineAsync(result.Url).ConfigureAwait(false);
         await writer.WriteLineAsync("curl:").ConfigureAwait(false);
-        var file = key.TrimEnd('/').Split('/')[^1];
-        await writer.WriteLineAsync(method == "complete"
-            ? CliFormat.CurlLine(result.Method, result.Url, result.SignedHeaders, "parts.xml", sendsFile: true)
-            : CliFormat.CurlLine(result.Method, result.Url, result.SignedHeaders, file.Length == 0 ? "file" : file)).ConfigureAwait(false);
-        if (method == "complete")
+        var file = key.TrimEnd('/').Split('/')[^1] is { Length: > 0 } name ? name : "file";
+
+        // With x-oss-complete-all: yes the completion joins every part and must have no body.
+        var sendsPartList = method == "complete" && !result.SignedHeaders.Keys.Any(h => h.Equals("x-oss-complete-all", StringComparison.OrdinalIgnoreCase));
+        var partFile = $"{file}.part{partNumber.GetValueOrDefault():D5}";
+        await writer.WriteLineAsync(method switch
+        {
+            "complete" when sendsPartList => CliFormat.CurlLine(result.Method, result.Url, result.SignedHeaders, "parts.xml", sendsFile: true),
+            "part" => CliFormat.CurlLine(result.Method, result.Url, result.SignedHeaders, partFile),
+            _ => CliFormat.CurlLine(result.Method, result.Url, result.SignedHeaders, file),
+        }).ConfigureAwait(false);
+        if (sendsPartList)
         {
             await writer.WriteLineAsync(
                 "parts.xml lists every part in order, with the ETag its upload returned: " +
                 "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"...\"</ETag></Part>...</CompleteMultipartUpload>").ConfigureAwait(false);
+        }
+        else if (method == "part")
+        {
+            // curl -T of the whole file would store the whole file as every part, and the completion would not notice.
+            await writer.WriteLineAsync(
+                $"A part is a piece of the file: cut the file first, e.g. split -b 16M -a 5 --numeric-suffixes=1 {CliFormat.ShellQuote(file)} " +
+                $"{CliFormat.ShellQuote(file + ".part")} (every part but the last at least 100 KiB), and send each piece with its own URL; " +
+                "or let 'presign --method multipart' and 'upload' do it all.").ConfigureAwait(false);
         }
     }
 

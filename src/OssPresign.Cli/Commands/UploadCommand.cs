@@ -162,16 +162,27 @@ internal static class UploadCommand
             return Program.Failed;
         }
 
+        var length = new FileInfo(path).Length;
+        if (length != upload.ObjectSize)
+        {
+            await context.ErrorWriter.WriteLineAsync(
+                $"error: {Path.GetFileName(path)} is {length} bytes, but {Path.GetFileName(uploadFile)} was presigned for {upload.ObjectSize} bytes: " +
+                $"give the file it was made for, or presign again with --method multipart --size {length}. Nothing was uploaded.").ConfigureAwait(false);
+            return Program.BadUsage;
+        }
+
         using var http = new HttpClient(context.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: context.HttpHandler is null)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
         var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = context.TimeProvider });
         var started = context.TimeProvider.GetTimestamp();
+        var leftBehind =
+            $"The parts sent stay on the server until the upload is completed or aborted: run the same command again to send them " +
+            $"again and complete, or abort with: curl -X DELETE '{upload.Abort.Url}'";
         try
         {
-            // The parts report from several threads: the total only moves forward on screen.
-            var send = (IProgress<long> progress) => uploader.UploadPartsAsync(upload, path, new Forward(progress), cancellationToken);
+            var send = (IProgress<long> progress) => uploader.UploadPartsAsync(upload, path, progress, cancellationToken);
             var result = context.ShowProgressBar
                 ? await UploadWithBarAsync(context, path, upload.ObjectSize, send).ConfigureAwait(false)
                 : await UploadWithLinesAsync(context, path, upload.ObjectSize, send).ConfigureAwait(false);
@@ -180,10 +191,30 @@ internal static class UploadCommand
         }
         catch (OssRequestFailedException e)
         {
-            await WriteFailureAsync(context, e, null, []).ConfigureAwait(false);
-            await context.ErrorWriter.WriteLineAsync(
-                $"The parts sent stay on the server: run the same command again to send them all again and complete, or abort with: " +
-                $"curl -X DELETE '{upload.Abort.Url}'").ConfigureAwait(false);
+            var writer = context.ErrorWriter;
+            await writer.WriteLineAsync($"error: the upload was refused: HTTP {e.StatusCode} {e.Code ?? "(no OSS error code)"}").ConfigureAwait(false);
+            await writer.WriteLineAsync($"  Message:    {e.Message}").ConfigureAwait(false);
+            if (e.RequestId is not null)
+            {
+                await writer.WriteLineAsync($"  RequestId:  {e.RequestId}").ConfigureAwait(false);
+            }
+
+            // What to do differs by cause: running the same command again helps only when the upload is still there.
+            await writer.WriteLineAsync(e.Code switch
+            {
+                "NoSuchUpload" => $"hint: the upload {upload.UploadId} was completed or aborted already; to upload again, presign a new one with --method multipart.",
+                "SignatureDoesNotMatch" => "hint: a URL of the upload was changed after it was signed, or signed for another secret or endpoint; presign the upload again.",
+                "AccessDenied" when e.Message.Contains("expired", StringComparison.OrdinalIgnoreCase) =>
+                    $"hint: the upload's URLs have expired; presign them again with --method multipart --upload-id {upload.UploadId} --size {upload.ObjectSize} " +
+                    $"--part-size {upload.PartSize} (the parts sent stay) and run this command with the new JSON.",
+                "AccessDenied" => "hint: the key that signed the upload may not write this object (its policy); " + leftBehind,
+                _ => "hint: " + leftBehind,
+            }).ConfigureAwait(false);
+            return Program.Failed;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await context.ErrorWriter.WriteLineAsync("Cancelled. " + leftBehind).ConfigureAwait(false);
             return Program.Failed;
         }
         catch (HttpRequestException e)
@@ -304,28 +335,6 @@ internal static class UploadCommand
         {
             await writer.WriteLineAsync("The server's canonical request:").ConfigureAwait(false);
             await writer.WriteLineAsync(error.CanonicalRequest).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Passes on, one at a time, only totals above the highest so far: the parts of a multipart upload report from
-    /// several threads, and a total computed on one can arrive after a larger one from another.
-    /// </summary>
-    private sealed class Forward(IProgress<long> inner) : IProgress<long>
-    {
-        private readonly Lock _lock = new();
-        private long _highest = -1;
-
-        public void Report(long value)
-        {
-            lock (_lock)
-            {
-                if (value > _highest)
-                {
-                    _highest = value;
-                    inner.Report(value);
-                }
-            }
         }
     }
 

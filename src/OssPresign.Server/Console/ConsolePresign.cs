@@ -97,7 +97,7 @@ internal static partial class ConsolePresign
         }
 
         var size = r.Size.Value;
-        var partSize = Math.Max(r.PartSize ?? DefaultPartSize, (size + PresignedMultipartUpload.MaxParts - 1) / PresignedMultipartUpload.MaxParts);
+        var partSize = Math.Max(r.PartSize ?? DefaultPartSize, PresignedMultipartUpload.LeastPartSize(size));
         var headers = new ObjectHeaders(r.ContentType.Length == 0 ? null : r.ContentType, null, null, null, null, new Dictionary<string, string>());
 
         // Initiated here, by the server itself, for the key that may PutObject there: the same row an

@@ -295,7 +295,13 @@ internal sealed partial class ObjectStore
         string bucket, string prefix, string delimiter, string keyMarker, string uploadIdMarker, int maxUploads)
     {
         var entries = new List<UploadListEntry>();
-        string? skipPrefix = null;
+        // A key-marker that is a common prefix of this listing (NextKeyMarker after a CommonPrefixes entry) skips every
+        // key under it, as ListObjects' marker does; otherwise the next page would start with the same prefix again.
+        string? skipPrefix = delimiter.Length > 0 && keyMarker.StartsWith(prefix, StringComparison.Ordinal)
+            && keyMarker.EndsWith(delimiter, StringComparison.Ordinal)
+            && keyMarker.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal) == keyMarker.Length - delimiter.Length
+            ? keyMarker
+            : null;
         using var connection = Open();
         using var command = connection.CreateCommand();
 

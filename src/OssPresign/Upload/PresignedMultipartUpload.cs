@@ -37,6 +37,9 @@ public sealed record PresignedMultipartUpload(
     /// <summary>The default part size: 8 MiB, enough for objects up to ~78 GiB in 10,000 parts.</summary>
     public const long DefaultPartSize = 8 * 1024 * 1024;
 
+    /// <summary>The least part size that cuts <paramref name="objectSize"/> bytes into at most <see cref="MaxParts"/> parts.</summary>
+    public static long LeastPartSize(long objectSize) => (objectSize + MaxParts - 1) / MaxParts;
+
     /// <summary>The number of parts an object of <paramref name="objectSize"/> bytes has in parts of <paramref name="partSize"/>: at least one.</summary>
     public static int PartCount(long objectSize, long partSize) =>
         objectSize <= partSize ? 1 : (int)Math.Min(int.MaxValue, (objectSize + partSize - 1) / partSize);

@@ -162,13 +162,18 @@ public sealed class PresignedUploader
     /// </summary>
     /// <param name="upload">The presigned upload (<see cref="OssClient.PresignMultipartUploadAsync"/>).</param>
     /// <param name="path">The file; it must be <see cref="PresignedMultipartUpload.ObjectSize"/> bytes.</param>
-    /// <param name="progress">Receives the bytes sent so far over all parts (a retried part counts again from 0).</param>
+    /// <param name="progress">
+    /// Receives the bytes sent so far over all parts, one report at a time and only rising (a retried part's bytes are
+    /// counted again only once they pass what was reported). Reports come from the threads that send the parts: a
+    /// <see cref="Progress{T}"/> would post them to the thread pool, where they can run out of order.
+    /// </param>
     /// <param name="cancellationToken">Cancels the upload; the parts sent stay until the upload is aborted or completed.</param>
     /// <returns>The completed object's ETag (not an MD5: <c>"HEX-N"</c>), request id and CRC-64; <see cref="PresignedUploadResult.Attempts"/> counts the completion's attempts.</returns>
     /// <exception cref="ArgumentException">The file's size is not the upload's, or the upload's URLs do not fit its sizes.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused a part or the completion, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">A connection still failed after the retries.</exception>
+    /// <exception cref="IOException">The file could not be read, an answer lacked its ETag, or the completion's answer was lost and its retry found the upload completed.</exception>
     public async Task<PresignedUploadResult> UploadPartsAsync(
         PresignedMultipartUpload upload, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -180,8 +185,13 @@ public sealed class PresignedUploader
             throw new ArgumentException($"The file is {length} bytes, but the upload was presigned for {upload.ObjectSize} bytes.", nameof(path));
         }
 
+        if (upload.PartSize < 1 || upload.Parts is null || upload.Complete is null)
+        {
+            throw new ArgumentException("The upload has no part size, parts or completion: it is not what PresignMultipartUploadAsync made.", nameof(upload));
+        }
+
         var count = PresignedMultipartUpload.PartCount(upload.ObjectSize, upload.PartSize);
-        if (upload.PartSize < 1 || upload.Parts.Count != count)
+        if (upload.Parts.Count != count)
         {
             throw new ArgumentException(
                 $"The upload has {upload.Parts.Count} part URLs; {upload.ObjectSize} bytes in parts of {upload.PartSize} bytes need {count}.", nameof(upload));
@@ -195,6 +205,8 @@ public sealed class PresignedUploader
         ThrowIfNot(upload.Complete, "POST", "CompleteMultipartUpload");
         var etags = new string[count];
         long sentInAll = 0;
+        long highestReported = -1;
+        var reportLock = new Lock();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxConcurrentParts), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (index, token) =>
         {
@@ -204,9 +216,18 @@ public sealed class PresignedUploader
             long reported = 0;
             var partProgress = progress is null ? null : new SyncProgress(sent =>
             {
-                // One part's reports come one after another; the total is shared by the parts in flight.
-                progress.Report(Interlocked.Add(ref sentInAll, sent - reported));
+                // One part's reports come one after another; the total is shared by the parts in flight. Totals go out
+                // one at a time and only upwards: one computed on another thread may be smaller than one already sent.
+                var total = Interlocked.Add(ref sentInAll, sent - reported);
                 reported = sent;
+                lock (reportLock)
+                {
+                    if (total > highestReported)
+                    {
+                        highestReported = total;
+                        progress.Report(total);
+                    }
+                }
             });
             var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
             await using (file.ConfigureAwait(false))
@@ -226,14 +247,26 @@ public sealed class PresignedUploader
             etags.Select((etag, i) => new XElement("Part", new XElement("PartNumber", i + 1), new XElement("ETag", etag))));
         using var body = new MemoryStream(Encoding.UTF8.GetBytes(partList.ToString(SaveOptions.DisableFormatting)), writable: false);
         var complete = upload.Complete;
-        return await SendWithRetriesAsync(
-            HttpMethod.Post, complete.Url, ParseUrl(complete.Url), [.. complete.SignedHeaders], body, body.Length, null,
-            async (response, attempt, token) => (await ResultAsync(upload.ObjectSize)(response, attempt, token).ConfigureAwait(false)) with
-            {
-                // OSS puts the ETag in the XML body; the header is not documented for this operation.
-                ETag = Header(response, "ETag") ?? ReadElement(await response.Content.ReadAsStringAsync(token).ConfigureAwait(false), "ETag"),
-            },
-            cancellationToken).ConfigureAwait(false);
+        var completionAttempts = 0;
+        try
+        {
+            return await SendWithRetriesAsync(
+                HttpMethod.Post, complete.Url, ParseUrl(complete.Url), [.. complete.SignedHeaders], body, body.Length, null,
+                async (response, attempt, token) => (await ResultAsync(upload.ObjectSize)(response, attempt, token).ConfigureAwait(false)) with
+                {
+                    // OSS puts the ETag in the XML body; the header is not documented for this operation.
+                    ETag = Header(response, "ETag") ?? ReadElement(await response.Content.ReadAsStringAsync(token).ConfigureAwait(false), "ETag"),
+                },
+                cancellationToken, onAttempt: attempt => completionAttempts = attempt).ConfigureAwait(false);
+        }
+        catch (OssRequestFailedException e) when (completionAttempts > 1 && e.Code == Signing.OssErrorCodes.NoSuchUpload)
+        {
+            // A completion is not idempotent: an attempt whose answer was lost may have completed the upload, and the
+            // retry then finds no upload. Say so rather than report a plain failure of an object that may exist.
+            throw new IOException(
+                $"The completion's answer was lost and its retry found the upload gone: the first attempt most likely completed " +
+                $"{upload.Bucket}/{upload.Key}. Check the object before uploading again.", e);
+        }
     }
 
     private static void ThrowIfNotPut(PresignResult presigned) => ThrowIfNot(presigned, "PUT", "an upload");
@@ -297,7 +330,8 @@ public sealed class PresignedUploader
     /// </summary>
     private async Task<T> SendWithRetriesAsync<T>(
         HttpMethod method, string url, Uri requestUri, List<KeyValuePair<string, string>> headers, Stream content, long length, IProgress<long>? progress,
-        Func<HttpResponseMessage, int, CancellationToken, Task<T>> readSuccess, CancellationToken cancellationToken, bool retry = true)
+        Func<HttpResponseMessage, int, CancellationToken, Task<T>> readSuccess, CancellationToken cancellationToken, bool retry = true,
+        Action<int>? onAttempt = null)
     {
         // A URL that is not V4 (e.g. V1) still uploads; its expiry is then unknown and only MaxAttempts bounds retries.
         DateTimeOffset? expiresOn = PresignedUrl.TryParse(url, out var parsed, out _) ? parsed!.ExpiresOn : null;
@@ -305,6 +339,7 @@ public sealed class PresignedUploader
         var delay = _options.InitialRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
+            onAttempt?.Invoke(attempt);
             content.Seek(start, SeekOrigin.Begin);
             using var request = CreateRequest(method, requestUri, headers, new UploadContent(content, start, length, _options.BufferSize, progress));
             HttpResponseMessage response;

@@ -25,8 +25,9 @@ public sealed class MultipartCommandTests(LocalServerFixture fixture) : IClassFi
                 Assert.Contains("&uploadId=", root.GetProperty("parts")[0].GetProperty("url").GetString(), StringComparison.Ordinal);
             }
 
-            Assert.Contains("4 part(s) of 100.0 KiB (the last 99 B)", presign.Error, StringComparison.Ordinal);
-            Assert.Contains("oss-presign upload upload.json FILE", presign.Error, StringComparison.Ordinal);
+            Assert.Contains("4 parts of 100.0 KiB (the last 99 B)", presign.Error, StringComparison.Ordinal);
+            Assert.Contains("Upload with: oss-presign upload UPLOAD.json FILE", presign.Error, StringComparison.Ordinal);
+            Assert.Matches("\"expiration\": \"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\"", presign.Out);
             Assert.DoesNotContain(fixture.Environment["OSS_ACCESS_KEY_SECRET"], presign.Out + presign.Error, StringComparison.Ordinal);
             await File.WriteAllTextAsync(plan, presign.Out);
 
@@ -60,7 +61,9 @@ public sealed class MultipartCommandTests(LocalServerFixture fixture) : IClassFi
             var upload = await CliHarness.RunAsync(fixture.Environment, null, ["upload", plan, file]);
 
             Assert.Equal(2, upload.ExitCode);
-            Assert.Contains("error: The file is 10 bytes, but the upload was presigned for 11 bytes.", upload.Error, StringComparison.Ordinal);
+            Assert.Contains($"error: {Path.GetFileName(file)} is 10 bytes, but {Path.GetFileName(plan)} was presigned for 11 bytes: " +
+                "give the file it was made for, or presign again with --method multipart --size 10. Nothing was uploaded.", upload.Error, StringComparison.Ordinal);
+            Assert.Empty(upload.Out);
             Assert.Null(await fixture.DownloadAsync("multipart/other.bin"));
         }
         finally
@@ -68,6 +71,55 @@ public sealed class MultipartCommandTests(LocalServerFixture fixture) : IClassFi
             File.Delete(file);
             File.Delete(plan);
         }
+    }
+
+    [Fact]
+    public async Task UploadJson_AgainAfterItCompleted_SaysTheUploadIsGone_NotToRunItAgain()
+    {
+        var file = TempFile.Create(1000);
+        var plan = Path.GetTempFileName();
+        try
+        {
+            var presign = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs("multipart/twice.bin", "--method", "multipart", "--size", "1000"));
+            Assert.True(presign.ExitCode == 0, presign.Error);
+            await File.WriteAllTextAsync(plan, presign.Out);
+            var first = await CliHarness.RunAsync(fixture.Environment, null, ["upload", plan, file]);
+            Assert.True(first.ExitCode == 0, first.Error);
+
+            var second = await CliHarness.RunAsync(fixture.Environment, null, ["upload", plan, file]);
+
+            Assert.Equal(1, second.ExitCode);
+            Assert.Contains("error: the upload was refused: HTTP 404 NoSuchUpload", second.Error, StringComparison.Ordinal);
+            Assert.Contains("was completed or aborted already; to upload again, presign a new one", second.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("run the same command again", second.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+            File.Delete(plan);
+        }
+    }
+
+    [Fact]
+    public async Task PresignPart_CurlLineSendsAPieceNamedAsSplitNamesIt_AndSaysHowToCut()
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null,
+            fixture.PresignArgs("dir/big.iso", "--method", "part", "--upload-id", "0123456789ABCDEF0123456789ABCDEF", "--part-number", "12"));
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("curl -T 'big.iso.part00012' '", run.Out, StringComparison.Ordinal);
+        Assert.Contains("split -b 16M -a 5 --numeric-suffixes=1 'big.iso' 'big.iso.part'", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PresignCompleteAll_CurlLineSendsNoBody()
+    {
+        var run = await CliHarness.RunAsync(fixture.Environment, null,
+            fixture.PresignArgs("big.iso", "--method", "complete", "--upload-id", "0123456789ABCDEF0123456789ABCDEF", "--header", "x-oss-complete-all: yes"));
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("curl -X POST -H 'x-oss-complete-all: yes' '", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("parts.xml", run.Out, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -96,6 +148,8 @@ public sealed class MultipartCommandTests(LocalServerFixture fixture) : IClassFi
     [Theory]
     [InlineData(new[] { "--method", "multipart" }, "--method multipart needs --size")]
     [InlineData(new[] { "--method", "multipart", "--size", "12 apples" }, "--size '12 apples' is not a size")]
+    [InlineData(new[] { "--method", "multipart", "--size", "5GB" }, "--size '5GB' is not a size: bytes, or a whole number with K/KiB, M/MiB or G/GiB (powers of 1024; KB, MB and GB are not taken)")]
+    [InlineData(new[] { "--method", "multipart", "--size", "60000000000000", "--part-size", "5GiB" }, "--size 60000000000000 is more than 10000 parts of 5GiB, the most one multipart upload holds.")]
     [InlineData(new[] { "--method", "multipart", "--size", "1GiB", "--part-size", "99KiB" }, "--part-size 101376 is not from 100KiB")]
     [InlineData(new[] { "--method", "multipart", "--size", "2000GiB", "--part-size", "100KiB" }, "are more than 10000 parts; give --part-size 214748365 or more")]
     [InlineData(new[] { "--method", "multipart", "--size", "1MiB", "--upload-id", "U", "--content-type", "text/plain" }, "--content-type and --meta go to the initiation")]

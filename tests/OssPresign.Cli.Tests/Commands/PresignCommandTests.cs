@@ -143,8 +143,9 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
             for (var number = 1; number <= parts.Length; number++)
             {
                 var part = await PresignCurlAsync(Key, "--method", "part", "--upload-id", uploadId, "--part-number", number.ToString(CultureInfo.InvariantCulture));
-                Assert.StartsWith("curl -T 'cli steps.bin' '", part, StringComparison.Ordinal);
-                await File.WriteAllBytesAsync(Path.Combine(dir, "cli steps.bin"), parts[number - 1]);
+                var pieceName = $"cli steps.bin.part{number:D5}";
+                Assert.StartsWith($"curl -T '{pieceName}' '", part, StringComparison.Ordinal);
+                await File.WriteAllBytesAsync(Path.Combine(dir, pieceName), parts[number - 1]);
                 var headers = await BashAsync(part + " -sS --fail -D - -o /dev/null", dir);
                 var etag = Regex.Match(headers, "^etag: *(\\S+)", RegexOptions.IgnoreCase | RegexOptions.Multiline).Groups[1].Value;
                 partList.Add(new XElement("Part", new XElement("PartNumber", number), new XElement("ETag", etag)));

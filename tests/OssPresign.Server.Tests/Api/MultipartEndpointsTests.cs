@@ -324,6 +324,36 @@ public sealed class MultipartEndpointsTests
     }
 
     [Fact]
+    public async Task ListMultipartUploads_FollowingTheMarkersPastACommonPrefix_ReachesTheEnd()
+    {
+        await using var t = await TestServer.StartAsync();
+        foreach (var key in new[] { "a/1", "a/2", "a/3", "b", "c/1", "d" })
+        {
+            await InitiateAsync(t, key);
+        }
+
+        using var signing = t.CreateSigningClient();
+        var seen = new List<string>();
+        var marker = string.Empty;
+        var uploadIdMarker = string.Empty;
+        for (var page = 0; page < 10; page++)
+        {
+            var result = await GetXmlAsync(signing, $"/{Bucket}/?uploads&delimiter=/&max-uploads=1&key-marker={Uri.EscapeDataString(marker)}&upload-id-marker={uploadIdMarker}");
+            seen.AddRange(result.Elements("CommonPrefixes").Select(p => p.Element("Prefix")!.Value));
+            seen.AddRange(result.Elements("Upload").Select(u => u.Element("Key")!.Value));
+            if (result.Element("IsTruncated")?.Value != "true")
+            {
+                break;
+            }
+
+            marker = result.Element("NextKeyMarker")!.Value;
+            uploadIdMarker = result.Element("NextUploadIdMarker")!.Value;
+        }
+
+        Assert.Equal(["a/", "b", "c/", "d"], seen);
+    }
+
+    [Fact]
     public async Task DeleteBucket_WithAnUploadInProgress_IsBucketNotEmpty()
     {
         await using var t = await TestServer.StartAsync();

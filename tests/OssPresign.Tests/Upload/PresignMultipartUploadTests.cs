@@ -63,6 +63,33 @@ public sealed class PresignMultipartUploadTests
         Assert.Contains("are 10001 parts, and OSS allows 10000: use parts of at least 102401 bytes.", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Presign_MoreThan10000PartsOf5GiB_SaysThatIsTheLimit()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Client().PresignMultipartUploadAsync("examplebucket", "k", "U1", 60_000_000_000_000, 5L << 30).AsTask());
+        Assert.Contains("60000000000000 bytes are more than 10000 parts of 5 GiB, the most one multipart upload holds.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UploadParts_WithAPartSizeOfZero_IsAnArgumentException_NotADivisionByZero()
+    {
+        var upload = await Client().PresignMultipartUploadAsync("examplebucket", "k", "U1", 10, 102_400) with { PartSize = 0 };
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(path, new byte[10]);
+            using var http = new HttpClient();
+
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => new PresignedUploader(http).UploadPartsAsync(upload, path));
+
+            Assert.Contains("no part size", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("examplebucket", "k", "")]
     [InlineData("examplebucket", "/k", "U1")]
