@@ -89,6 +89,13 @@ internal static partial class CliOptions
                 return;
             }
 
+            if (!orFile && IsFileNotUrl(value))
+            {
+                // E.g. the JSON of a multipart upload, which holds many URLs.
+                result.AddError($"'{value}' is a file; give one presigned URL (from a multipart upload's JSON: jq -r '.parts[0].url' {value}).");
+                return;
+            }
+
             if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
                 result.AddError(orFile

@@ -80,7 +80,7 @@ internal static class BucketEndpoints
     public static IResult DeleteBucket(BucketInfo bucket, ObjectStore store) => store.DeleteBucket(bucket.Name) switch
     {
         null => Results.NoContent(),
-        OssErrorCodes.BucketNotEmpty => new OssError(409, OssErrorCodes.BucketNotEmpty, "The bucket you tried to delete is not empty.", ServerEc.BucketNotEmpty)
+        OssErrorCodes.BucketNotEmpty => new OssError(409, OssErrorCodes.BucketNotEmpty, "The bucket you tried to delete is not empty: delete its objects, and complete or abort its multipart uploads in progress (ListMultipartUploads lists them).", ServerEc.BucketNotEmpty)
         {
             Details = [new("BucketName", bucket.Name)],
         },

@@ -282,6 +282,7 @@ internal static class MultipartEndpoints
             w.WriteElementString("UploadId", upload.UploadId);
             w.WriteElementString("PartNumberMarker", marker.ToString(CultureInfo.InvariantCulture));
             w.WriteElementString("NextPartNumberMarker", (page.Count > 0 ? page[^1].PartNumber : marker).ToString(CultureInfo.InvariantCulture));
+            w.WriteElementString("StorageClass", "Standard");
             w.WriteElementString("MaxParts", maxParts.ToString(CultureInfo.InvariantCulture));
             w.WriteElementString("IsTruncated", truncated ? "true" : "false");
             foreach (var part in page)
@@ -344,6 +345,7 @@ internal static class MultipartEndpoints
                 w.WriteStartElement("Upload");
                 w.WriteElementString("Key", Text(entry.Key, encode));
                 w.WriteElementString("UploadId", entry.Upload!.UploadId);
+                w.WriteElementString("StorageClass", "Standard");
                 w.WriteElementString("Initiated", OssError.FormatTime(entry.Upload.Initiated));
                 w.WriteEndElement();
             }

@@ -91,6 +91,23 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Inspect_AFile_SaysToGiveOneUrl()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var run = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", file]);
+
+            Assert.Equal(2, run.ExitCode);
+            Assert.Contains($"error: '{file}' is a file; give one presigned URL", run.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Inspect_GetUrl_FindsTheMethod()
     {
         var url = await PresignAsync("get.txt", null, "--method", "get");
