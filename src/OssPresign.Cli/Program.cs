@@ -79,17 +79,21 @@ public static class Program
 
         async Task WriteUsageErrorAsync(RootCommand rootCommand, ParseResult failed)
         {
-            // The help of the command that failed to parse, then the first error on one line, last so it is seen.
+            // The usage line of the command that failed to parse and where its options are explained (the whole help
+            // buried the one line that matters), then the first error on one line, last so it is seen.
             var path = new List<string>();
             for (var result = failed.CommandResult; result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
             {
                 path.Insert(0, result.Command.Name);
             }
 
-            path.Add("--help");
             var help = new StringWriter();
-            await rootCommand.Parse(path).InvokeAsync(new InvocationConfiguration { Output = help }, cancellationToken).ConfigureAwait(false);
-            await context.ErrorWriter.WriteAsync(help.ToString()).ConfigureAwait(false);
+            await rootCommand.Parse([.. path, "--help"]).InvokeAsync(new InvocationConfiguration { Output = help }, cancellationToken).ConfigureAwait(false);
+            var lines = help.ToString().Split('\n');
+            var usage = lines.SkipWhile(l => !l.StartsWith("Usage:", StringComparison.Ordinal)).TakeWhile(l => l.Trim().Length > 0);
+            await context.ErrorWriter.WriteLineAsync(string.Join('\n', usage)).ConfigureAwait(false);
+            await context.ErrorWriter.WriteLineAsync(
+                $"Run '{string.Join(' ', ["oss-presign", .. path, "--help"])}' for {(path.Count == 0 ? "the commands" : "every option")}.").ConfigureAwait(false);
             // For "oss-presign bogus" the first error is "Required command was not provided."; the one that names the
             // word it did not understand says more.
             var error = failed.Errors.FirstOrDefault(e => failed.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal)))
