@@ -153,6 +153,11 @@ internal static class InspectCommand
         Row("Time left:", url.IsExpiredAt(now) ? CliFormat.TimeLeft(url.ExpiresOn, now) : $"{CliFormat.Span(url.ExpiresOn - now)}");
         Row("Additional headers:", query.AdditionalHeaders.Count == 0 ? "none" : string.Join(";", query.AdditionalHeaders));
         Row("STS token:", query.SecurityToken is null ? "absent" : "present");
+        if (MultipartStep(url) is { } step)
+        {
+            Row("Multipart:", step);
+        }
+
         var others = url.Parameters.Where(p => !PresignedQuery.IsAuthParameter(p.Key)).Select(p => p.Value.Length == 0 ? p.Key : $"{p.Key}={p.Value}").ToList();
         if (others.Count > 0)
         {
@@ -166,6 +171,20 @@ internal static class InspectCommand
         }
 
         context.Out.Write(grid);
+    }
+
+    /// <summary>Which step of a multipart upload the URL is, from its parameters (the method tells the rest); null for none.</summary>
+    private static string? MultipartStep(PresignedUrl url)
+    {
+        string? Parameter(string name) => url.Parameters.FirstOrDefault(p => p.Key == name) is { Key: not null } found ? found.Value : null;
+        var uploadId = Parameter("uploadId");
+        return (Parameter("uploads"), uploadId, Parameter("partNumber")) switch
+        {
+            (not null, null, _) => "InitiateMultipartUpload (POST)",
+            (_, not null, { } part) => $"UploadPart (PUT), part {part}\nupload {uploadId}",
+            (_, not null, null) => $"Complete (POST), Abort (DELETE) or ListParts (GET)\nupload {uploadId}",
+            _ => null,
+        };
     }
 
     private static string RequiredHeaders(PresignedQuery query)

@@ -88,6 +88,11 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
         Assert.Contains("uploadId=0123456789ABCDEF0123456789ABCDEF", completeRun.Out, StringComparison.Ordinal);
         Assert.True(abortRun.ExitCode == 0, abortRun.Out);
         Assert.Contains("Signature: valid for DELETE with no signed headers.", abortRun.Out, StringComparison.Ordinal);
+        Assert.Contains("Multipart:           Complete (POST), Abort (DELETE) or ListParts (GET)", abortRun.Out, StringComparison.Ordinal);
+        Assert.Contains("upload 0123456789ABCDEF0123456789ABCDEF", abortRun.Out, StringComparison.Ordinal);
+        var part = await PresignAsync("big.bin", null, "--method", "part", "--upload-id", "U1", "--part-number", "7");
+        var partRun = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", part]);
+        Assert.Contains("Multipart:           UploadPart (PUT), part 7", partRun.Out, StringComparison.Ordinal);
     }
 
     [Fact]
