@@ -103,16 +103,33 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(row.Locator("progress")).ToHaveAttributeAsync("value", "100");
 
         // The upload was completed: nothing of it is left in progress.
-        using var signing = new HttpClient(new OssPresign.Http.OssSigningHandler(new OssClientOptions
+        using var signing = SigningClient();
+        Assert.DoesNotContain("<Upload>", await signing.GetStringAsync("/examplebucket/?uploads"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UploadMode_APartThatKeepsFailing_FailsTheRow_AndAbortsTheUpload()
+    {
+        // Every attempt at part 2 dies on the way (the network drops it); the page retries, gives up, and aborts.
+        var attempts = 0;
+        await _page.RouteAsync(new System.Text.RegularExpressions.Regex("partNumber=2&"), async route =>
         {
-            Region = _server.Server.Region,
-            Endpoint = _server.Server.Endpoint,
-            UsePathStyle = true,
-            CredentialsProvider = new StaticCredentialsProvider("browser-test-key", "browser-test-secret"),
-        }, new SocketsHttpHandler()))
-        {
-            BaseAddress = _server.Server.Endpoint,
-        };
+            Interlocked.Increment(ref attempts);
+            await route.AbortAsync("connectionreset");
+        });
+        await OpenAsync(new Uri(_server.ConsoleAddress, "?multipartAbove=200000&partSize=102400"));
+        await _page.GetByLabel("Bucket").SelectOptionAsync("examplebucket");
+        await _page.GetByLabel("Choose files, or drop them here").SetInputFilesAsync(
+            new FilePayload { Name = "doomed.bin", MimeType = "application/octet-stream", Buffer = RandomNumberGenerator.GetBytes(300_000) });
+
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
+        var row = _page.Locator("#results .result").First;
+        await Expect(row).ToHaveAttributeAsync("data-state", "failed", UploadTimeout);
+
+        Assert.Equal(3, attempts);
+        await Expect(row.Locator(".error-code")).ToHaveTextAsync("Network error");
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.GetObjectAsync("examplebucket", "doomed.bin")).Status);
+        using var signing = SigningClient();
         Assert.DoesNotContain("<Upload>", await signing.GetStringAsync("/examplebucket/?uploads"), StringComparison.Ordinal);
     }
 
@@ -268,6 +285,18 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(_page.Locator("#presign-status")).ToContainTextAsync("not bound to a loopback address");
         await Expect(_page.GetByLabel("Presigned URL", new() { Exact = true })).ToBeVisibleAsync();
     }
+
+    /// <summary>A client that signs with the server's key (Authorization header), for the requests no URL was presigned for.</summary>
+    private HttpClient SigningClient() => new(new OssPresign.Http.OssSigningHandler(new OssClientOptions
+    {
+        Region = _server.Server.Region,
+        Endpoint = _server.Server.Endpoint,
+        UsePathStyle = true,
+        CredentialsProvider = new StaticCredentialsProvider("browser-test-key", "browser-test-secret"),
+    }, new SocketsHttpHandler()))
+    {
+        BaseAddress = _server.Server.Endpoint,
+    };
 
     private async Task OpenAsync(Uri address)
     {
