@@ -54,9 +54,7 @@ public sealed class MultipartCommandTests(LocalServerFixture fixture) : IClassFi
         var plan = Path.GetTempFileName();
         try
         {
-            var presign = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs("multipart/other.bin", "--method", "multipart", "--size", "11"));
-            Assert.True(presign.ExitCode == 0, presign.Error);
-            await File.WriteAllTextAsync(plan, presign.Out);
+            await PresignToFileAsync("multipart/other.bin", 11, plan);
 
             var upload = await CliHarness.RunAsync(fixture.Environment, null, ["upload", plan, file]);
 
@@ -80,9 +78,7 @@ public sealed class MultipartCommandTests(LocalServerFixture fixture) : IClassFi
         var plan = Path.GetTempFileName();
         try
         {
-            var presign = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs("multipart/twice.bin", "--method", "multipart", "--size", "1000"));
-            Assert.True(presign.ExitCode == 0, presign.Error);
-            await File.WriteAllTextAsync(plan, presign.Out);
+            await PresignToFileAsync("multipart/twice.bin", 1000, plan);
             var first = await CliHarness.RunAsync(fixture.Environment, null, ["upload", plan, file]);
             Assert.True(first.ExitCode == 0, first.Error);
 
@@ -120,6 +116,15 @@ public sealed class MultipartCommandTests(LocalServerFixture fixture) : IClassFi
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains("curl -X POST -H 'x-oss-complete-all: yes' '", run.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("parts.xml", run.Out, StringComparison.Ordinal);
+    }
+
+    /// <summary>What a user does first: presign --method multipart, its JSON saved to <paramref name="plan"/>.</summary>
+    private async Task PresignToFileAsync(string key, long size, string plan)
+    {
+        var presign = await CliHarness.RunAsync(fixture.Environment, null,
+            fixture.PresignArgs(key, "--method", "multipart", "--size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(presign.ExitCode == 0, presign.Error);
+        await File.WriteAllTextAsync(plan, presign.Out);
     }
 
     [Theory]
