@@ -74,6 +74,12 @@ public sealed class OssRequestFailedException : Exception
     public string? SignatureProvided { get; init; }
 
     /// <summary>
+    /// The part of a multipart upload whose upload was refused (<see cref="Upload.PresignedUploader.UploadPartsAsync"/>);
+    /// null for any other request, the completion included.
+    /// </summary>
+    public int? PartNumber { get; internal set; }
+
+    /// <summary>
     /// Builds the exception from an OSS error response: the XML body, or for bodiless (HEAD) responses the base64 XML
     /// of the <c>x-oss-err</c> header; the <c>x-oss-request-id</c> and <c>x-oss-ec</c> headers fill what the body lacks.
     /// </summary>

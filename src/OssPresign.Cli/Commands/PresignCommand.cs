@@ -402,6 +402,14 @@ internal static class PresignCommand
         {
             await context.ErrorWriter.WriteLineAsync(
                 $"error: InitiateMultipartUpload was refused: HTTP {e.StatusCode} {e.Code ?? "(no OSS error code)"}: {e.Message}").ConfigureAwait(false);
+            if (e.Code is "SignatureDoesNotMatch" or "InvalidAccessKeyId")
+            {
+                // presign signs offline everywhere else, so this is the first time the key meets the server.
+                await context.ErrorWriter.WriteLineAsync(
+                    "hint: the server does not take OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET as set: check that they are the server's key " +
+                    "(and --endpoint and --region the server's).").ConfigureAwait(false);
+            }
+
             return Program.Failed;
         }
         catch (Exception e) when (e is HttpRequestException or IOException)

@@ -192,7 +192,8 @@ internal static class UploadCommand
         catch (OssRequestFailedException e)
         {
             var writer = context.ErrorWriter;
-            await writer.WriteLineAsync($"error: the upload was refused: HTTP {e.StatusCode} {e.Code ?? "(no OSS error code)"}").ConfigureAwait(false);
+            var what = e.PartNumber is { } refusedPart ? $"part {refusedPart} of {upload.Parts.Count}" : "the completion";
+            await writer.WriteLineAsync($"error: the upload was refused at {what}: HTTP {e.StatusCode} {e.Code ?? "(no OSS error code)"}").ConfigureAwait(false);
             await writer.WriteLineAsync($"  Message:    {e.Message}").ConfigureAwait(false);
             if (e.RequestId is not null)
             {

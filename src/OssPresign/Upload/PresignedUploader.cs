@@ -233,8 +233,18 @@ public sealed class PresignedUploader
             await using (file.ConfigureAwait(false))
             {
                 file.Seek(offset, SeekOrigin.Begin);
-                var result = await SendWithRetriesAsync(
-                    HttpMethod.Put, part.Url, ParseUrl(part.Url), [.. part.SignedHeaders], file, size, partProgress, ResultAsync(size), token).ConfigureAwait(false);
+                PresignedUploadResult result;
+                try
+                {
+                    result = await SendWithRetriesAsync(
+                        HttpMethod.Put, part.Url, ParseUrl(part.Url), [.. part.SignedHeaders], file, size, partProgress, ResultAsync(size), token).ConfigureAwait(false);
+                }
+                catch (OssRequestFailedException e)
+                {
+                    // Which part, so that the caller can say so (the error alone reads like one of a single PUT).
+                    e.PartNumber = index + 1;
+                    throw;
+                }
 
                 // Without it the part cannot be listed for the completion; a browser page would need the bucket's CORS
                 // rule to expose ETag, a proxy may have dropped it.

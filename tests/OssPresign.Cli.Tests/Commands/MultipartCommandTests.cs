@@ -85,7 +85,7 @@ public sealed class MultipartCommandTests(LocalServerFixture fixture) : IClassFi
             var second = await CliHarness.RunAsync(fixture.Environment, null, ["upload", plan, file]);
 
             Assert.Equal(1, second.ExitCode);
-            Assert.Contains("error: the upload was refused: HTTP 404 NoSuchUpload", second.Error, StringComparison.Ordinal);
+            Assert.Contains("error: the upload was refused at part 1 of 1: HTTP 404 NoSuchUpload", second.Error, StringComparison.Ordinal);
             Assert.Contains("was completed or aborted already; to upload again, presign a new one", second.Error, StringComparison.Ordinal);
             Assert.DoesNotContain("run the same command again", second.Error, StringComparison.Ordinal);
         }
@@ -94,6 +94,20 @@ public sealed class MultipartCommandTests(LocalServerFixture fixture) : IClassFi
             File.Delete(file);
             File.Delete(plan);
         }
+    }
+
+    [Fact]
+    public async Task PresignMultipart_WithASecretTheServerDoesNotHave_SaysToCheckTheKey()
+    {
+        var environment = fixture.Environment;
+        environment["OSS_ACCESS_KEY_SECRET"] = "not-the-servers-secret";
+
+        var run = await CliHarness.RunAsync(environment, null, fixture.PresignArgs("k", "--method", "multipart", "--size", "1"));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("error: InitiateMultipartUpload was refused: HTTP 403 SignatureDoesNotMatch", run.Error, StringComparison.Ordinal);
+        Assert.Contains("hint: the server does not take OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET as set", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-servers-secret", run.Out + run.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -101,6 +101,32 @@ public sealed class PresignedMultipartUploadTests
     }
 
     [Fact]
+    public async Task UploadParts_APartRefused_NamesThePart()
+    {
+        await using var t = await TestServer.StartAsync();
+        var bytes = TestServer.RandomBytes((2 * PartSize) + 5);
+        var path = await WriteFileAsync(bytes);
+        try
+        {
+            using var http = new HttpClient();
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { MaxConcurrentParts = 1, TimeProvider = t.Time });
+            var upload = await StartAsync(t, uploader, "refused.bin", bytes.Length);
+
+            // Part 3's URL is changed after signing: OSS refuses it, and the exception says which part it was.
+            var parts = upload.Parts.ToArray();
+            parts[2] = parts[2] with { Url = parts[2].Url.Replace("partNumber=3", "partNumber=9", StringComparison.Ordinal) };
+            var error = await Assert.ThrowsAsync<OssRequestFailedException>(() => uploader.UploadPartsAsync(upload with { Parts = parts }, path));
+
+            Assert.Equal(3, error.PartNumber);
+            Assert.Equal("SignatureDoesNotMatch", error.Code);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task UploadParts_EmptyFile_IsOnePartOfNoBytes()
     {
         await using var t = await TestServer.StartAsync();
