@@ -121,8 +121,7 @@ internal static class BucketEndpoints
         else
         {
             after = version == 1 ? (marker!.Length == 0 ? null : marker) : startAfter;
-            afterIsCommonPrefix = after is not null && delimiter.Length > 0 && after.StartsWith(prefix, StringComparison.Ordinal)
-                && after.EndsWith(delimiter, StringComparison.Ordinal) && after.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal) == after.Length - delimiter.Length;
+            afterIsCommonPrefix = after is not null && ObjectStore.IsCommonPrefix(after, prefix, delimiter);
         }
 
         var page = store.ListObjects(bucket.Name, prefix, delimiter, after, afterIsCommonPrefix, maxKeys);

@@ -295,25 +295,18 @@ internal sealed partial class ObjectStore
         string bucket, string prefix, string delimiter, string keyMarker, string uploadIdMarker, int maxUploads)
     {
         var entries = new List<UploadListEntry>();
+
         // A key-marker that is a common prefix of this listing (NextKeyMarker after a CommonPrefixes entry) skips every
         // key under it, as ListObjects' marker does; otherwise the next page would start with the same prefix again.
-        string? skipPrefix = delimiter.Length > 0 && keyMarker.StartsWith(prefix, StringComparison.Ordinal)
-            && keyMarker.EndsWith(delimiter, StringComparison.Ordinal)
-            && keyMarker.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal) == keyMarker.Length - delimiter.Length
-            ? keyMarker
-            : null;
+        var skipPrefix = IsCommonPrefix(keyMarker, prefix, delimiter) ? keyMarker : null;
         using var connection = Open();
-        using var command = connection.CreateCommand();
 
         // An upload-id-marker only counts together with a key-marker (as on OSS); without one, the marker key itself
         // is skipped whole.
-        command.CommandText =
+        using var command = Command(connection, null,
             $"SELECT {UploadColumns} FROM uploads WHERE bucket = $bucket AND key >= $prefix " +
-            "AND (key > $keyMarker OR (key = $keyMarker AND $uploadIdMarker <> '' AND upload_id > $uploadIdMarker)) ORDER BY key, upload_id";
-        command.Parameters.AddWithValue("$bucket", bucket);
-        command.Parameters.AddWithValue("$prefix", prefix);
-        command.Parameters.AddWithValue("$keyMarker", keyMarker);
-        command.Parameters.AddWithValue("$uploadIdMarker", keyMarker.Length == 0 ? string.Empty : uploadIdMarker);
+            "AND (key > $keyMarker OR (key = $keyMarker AND $uploadIdMarker <> '' AND upload_id > $uploadIdMarker)) ORDER BY key, upload_id",
+            ("$bucket", bucket), ("$prefix", prefix), ("$keyMarker", keyMarker), ("$uploadIdMarker", keyMarker.Length == 0 ? string.Empty : uploadIdMarker));
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -507,18 +500,7 @@ internal sealed partial class ObjectStore
                 return (MultipartStatus.FileAlreadyExists, null, []);
             }
 
-            using (var command = connection.CreateCommand())
-            {
-                command.Transaction = transaction;
-                command.CommandText = UpsertObjectSql;
-                var values = UpsertObjectValues(stored);
-                for (var i = 0; i < values.Length; i++)
-                {
-                    command.Parameters.AddWithValue(UpsertObjectParameters[i], values[i] ?? DBNull.Value);
-                }
-
-                command.ExecuteNonQuery();
-            }
+            Execute(connection, transaction, UpsertObjectSql, [.. UpsertObjectParameters.Zip(UpsertObjectValues(stored))]);
 
             DeleteUploadRows(connection, transaction, upload.UploadId);
             transaction.Commit();
@@ -572,24 +554,17 @@ internal sealed partial class ObjectStore
 
     private static MultipartUpload? FindUpload(SqliteConnection connection, SqliteTransaction? transaction, string bucket, string key, string uploadId)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT {UploadColumns} FROM uploads WHERE upload_id = $id AND bucket = $bucket AND key = $key";
-        command.Parameters.AddWithValue("$id", uploadId);
-        command.Parameters.AddWithValue("$bucket", bucket);
-        command.Parameters.AddWithValue("$key", key);
+        using var command = Command(connection, transaction, $"SELECT {UploadColumns} FROM uploads WHERE upload_id = $id AND bucket = $bucket AND key = $key",
+            ("$id", uploadId), ("$bucket", bucket), ("$key", key));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadUpload(reader) : null;
     }
 
     private static List<StoredPart> ReadParts(SqliteConnection connection, SqliteTransaction? transaction, string uploadId, int afterPartNumber, int limit)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT {PartColumns} FROM parts WHERE upload_id = $id AND part_number > $after ORDER BY part_number LIMIT $limit";
-        command.Parameters.AddWithValue("$id", uploadId);
-        command.Parameters.AddWithValue("$after", afterPartNumber);
-        command.Parameters.AddWithValue("$limit", limit);
+        using var command = Command(connection, transaction,
+            $"SELECT {PartColumns} FROM parts WHERE upload_id = $id AND part_number > $after ORDER BY part_number LIMIT $limit",
+            ("$id", uploadId), ("$after", afterPartNumber), ("$limit", limit));
         using var reader = command.ExecuteReader();
         var parts = new List<StoredPart>();
         while (reader.Read())
@@ -624,19 +599,6 @@ internal sealed partial class ObjectStore
             NullableString(reader, 7),
             NullableString(reader, 8),
             JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(9), Json) ?? []));
-
-    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return command.ExecuteScalar();
-    }
 }
 
 /// <summary>A multipart upload in progress.</summary>

@@ -1153,7 +1153,20 @@ internal sealed partial class ObjectStore : IDisposable
 
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = connection.CreateCommand();
+        using var command = Command(connection, transaction, sql, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        return command.ExecuteScalar();
+    }
+
+    /// <summary>A command in <paramref name="transaction"/> with its parameters bound; null values become SQL NULL.</summary>
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
@@ -1161,8 +1174,17 @@ internal sealed partial class ObjectStore : IDisposable
             command.Parameters.AddWithValue(name, value ?? DBNull.Value);
         }
 
-        command.ExecuteNonQuery();
+        return command;
     }
+
+    /// <summary>
+    /// Whether a listing's marker is one of its common prefixes (a prefix that ends at the first delimiter after
+    /// <paramref name="prefix"/>): such a marker, as NextMarker or NextKeyMarker after a CommonPrefixes entry, skips
+    /// every key under it.
+    /// </summary>
+    internal static bool IsCommonPrefix(string marker, string prefix, string delimiter) =>
+        delimiter.Length > 0 && marker.StartsWith(prefix, StringComparison.Ordinal) && marker.EndsWith(delimiter, StringComparison.Ordinal)
+        && marker.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal) == marker.Length - delimiter.Length;
 
     private SqliteConnection Open() => Open(_connectionString, string.Empty);
 
