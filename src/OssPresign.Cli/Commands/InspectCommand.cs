@@ -82,13 +82,20 @@ internal static class InspectCommand
             var requested = parse.GetValue(method)?.ToUpperInvariant();
             var checks = (requested is null ? Methods : [requested]).Select(m => parsed.Verify(m, sent, secret)).ToList();
             var check = checks.Find(c => c.IsValid) ?? checks[0];
-            context.Out.WriteLine(check.IsValid
-                ? $"Signature: valid for {check.Method}{(sent.Count == 0 ? " with no signed headers" : " with the given headers")}."
+
+            // The method is part of what is signed: a URL presigned for POST (a multipart step) refuses a PUT.
+            var otherMethod = check.IsValid || requested is null
+                ? null
+                : Methods.Where(m => m != requested).Select(m => parsed.Verify(m, sent, secret)).FirstOrDefault(c => c.IsValid);
+            context.Out.WriteLine(
+                check.IsValid ? $"Signature: valid for {check.Method}{(sent.Count == 0 ? " with no signed headers" : " with the given headers")}."
+                : otherMethod is not null ? $"Signature: INVALID for {requested}: the URL was signed for {otherMethod.Method}, so a {requested} " +
+                  $"with it gets SignatureDoesNotMatch. Send it as {otherMethod.Method}."
                 : $"Signature: INVALID for {(requested ?? string.Join(", ", Methods))} with {(sent.Count == 0 ? "no headers" : "the given headers")}: " +
                   "the URL was changed after signing, signed with another secret, or signed headers (Content-Type, Content-MD5, " +
                   "x-oss-*) that must be given with --header.");
 
-            if (!check.IsValid && sent.Count > 0 && FindExtraHeader(parsed, requested, sent, secret) is { } extra)
+            if (!check.IsValid && otherMethod is null && sent.Count > 0 && FindExtraHeader(parsed, requested, sent, secret) is { } extra)
             {
                 // The commonest mistake: a header the URL did not sign (a browser's or urllib's Content-Type).
                 context.Out.WriteLine(

@@ -96,6 +96,18 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Inspect_MethodTheUrlWasNotSignedFor_NamesTheMethodItWas()
+    {
+        var complete = await PresignAsync("big.bin", null, "--method", "complete", "--upload-id", "0123456789ABCDEF0123456789ABCDEF");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", complete, "--method", "PUT"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Signature: INVALID for PUT: the URL was signed for POST, so a PUT with it gets SignatureDoesNotMatch. Send it as POST.",
+            System.Text.RegularExpressions.Regex.Replace(run.Out, @"\s+", " "), StringComparison.Ordinal); // the console wraps lines
+    }
+
+    [Fact]
     public async Task Inspect_AFile_SaysToGiveOneUrl()
     {
         var file = Path.GetTempFileName();
