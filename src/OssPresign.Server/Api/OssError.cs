@@ -81,7 +81,7 @@ internal sealed record OssError(int StatusCode, string Code, string Message, str
         };
         using (var writer = XmlWriter.Create(buffer, settings))
         {
-            writer.WriteStartDocument();
+            XmlResult.WriteDeclaration(writer);
             writer.WriteStartElement("Error");
             writer.WriteElementString("Code", Code);
             writer.WriteElementString("Message", XmlSafe(Message));

@@ -13,7 +13,7 @@ internal sealed class XmlResult(Action<XmlWriter> write) : IResult
         using var buffer = new MemoryStream();
         using (var writer = XmlWriter.Create(buffer, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
         {
-            writer.WriteStartDocument();
+            WriteDeclaration(writer);
             write(writer);
             writer.WriteEndDocument();
         }
@@ -23,4 +23,10 @@ internal sealed class XmlResult(Action<XmlWriter> write) : IResult
         httpContext.Response.ContentLength = buffer.Length;
         await httpContext.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), httpContext.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Writes the declaration as OSS does, <c>encoding="UTF-8"</c>; <see cref="XmlWriter.WriteStartDocument()"/> would
+    /// write <c>utf-8</c>, which parsers accept, but a client comparing bodies with OSS's would see the difference.
+    /// </summary>
+    internal static void WriteDeclaration(XmlWriter writer) => writer.WriteProcessingInstruction("xml", "version=\"1.0\" encoding=\"UTF-8\"");
 }

@@ -37,6 +37,20 @@ public sealed class BucketEndpointsTests
     }
 
     [Fact]
+    public async Task XmlAnswers_StartWithTheDeclarationOssWrites()
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = t.CreateSigningClient();
+
+        var listing = await http.GetStringAsync(new Uri("/examplebucket/?list-type=2", UriKind.Relative));
+        using var missing = await http.GetAsync(new Uri("/examplebucket/missing.txt", UriKind.Relative));
+        var error = await missing.Content.ReadAsStringAsync();
+
+        Assert.StartsWith("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult>", listing.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.StartsWith("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>", error.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ListObjectsV2_WithDelimiter_GroupsCommonPrefixesAcrossPages()
     {
         await using var t = await TestServer.StartAsync();
