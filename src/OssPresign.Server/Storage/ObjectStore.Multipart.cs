@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.IO.Hashing;
@@ -28,9 +27,6 @@ internal sealed partial class ObjectStore
 
     /// <summary>The least size of every part of a completed upload but the last: 100 KB, as OSS checks it.</summary>
     public const long MinPartSize = 100 * 1024;
-
-    /// <summary>The copy buffer of CompleteMultipartUpload.</summary>
-    private const int AssemblyBufferSize = 1024 * 1024;
 
     // The part rows reference their upload and die with it (the code deletes them first; the key keeps it honest).
     private const string MultipartSchemaSql =
@@ -427,43 +423,32 @@ internal sealed partial class ObjectStore
     }
 
     /// <summary>Copies <paramref name="parts"/> in order into a new file and fsyncs it.</summary>
-    /// <returns>Its size and CRC-64.</returns>
+    /// <returns>Its size and CRC-64, the latter from the parts' CRC-64s (<see cref="Crc64Combine"/>): the copy need not be read.</returns>
     private async Task<(long Size, ulong Crc)> AssembleAsync(IReadOnlyList<StoredPart> parts, string tempPath)
     {
-        var crc = new Crc64(Crc64Xz);
-        var buffer = ArrayPool<byte>.Shared.Rent(AssemblyBufferSize);
-        try
+        using var target = File.OpenHandle(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        long size = 0;
+        var crc = 0UL; // the CRC-64/XZ of no bytes
+        foreach (var part in parts)
         {
-            using var target = File.OpenHandle(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            long offset = 0;
-            foreach (var part in parts)
+            using (var source = File.OpenHandle(BodyPath(part.BodyId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
             {
-                using var source = File.OpenHandle(BodyPath(part.BodyId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
-                    FileOptions.SequentialScan);
-                long read = 0;
-                int count;
-                while ((count = await RandomAccess.ReadAsync(source, buffer.AsMemory(0, AssemblyBufferSize), read).ConfigureAwait(false)) > 0)
+                try
                 {
-                    crc.Append(buffer.AsSpan(0, count));
-                    await RandomAccess.WriteAsync(target, buffer.AsMemory(0, count), offset + read).ConfigureAwait(false);
-                    read += count;
+                    FileRangeCopy.Copy(source, target, size, part.Size);
                 }
-
-                if (read != part.Size)
+                catch (IOException e)
                 {
-                    throw new IOException($"Part {part.PartNumber} has {read} bytes on disk; {part.Size} were recorded.");
+                    throw new IOException($"Part {part.PartNumber}: {e.Message}", e);
                 }
-
-                offset += read;
             }
 
-            await FlushToDiskAsync(target).ConfigureAwait(false);
-            return (offset, crc.GetCurrentHashAsUInt64());
+            crc = Crc64Combine.Combine(crc, part.Crc64, part.Size);
+            size += part.Size;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+
+        await FlushToDiskAsync(target).ConfigureAwait(false);
+        return (size, crc);
     }
 
     /// <summary>
