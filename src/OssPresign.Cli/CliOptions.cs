@@ -54,7 +54,15 @@ internal static partial class CliOptions
         {
             if (!result.Children.OfType<OptionResult>().Any(HasWrongNumberOfValues))
             {
-                validate(result);
+                try
+                {
+                    validate(result);
+                }
+                catch (InvalidOperationException)
+                {
+                    // A value that does not convert (--part-number abc): reading it throws, and System.CommandLine
+                    // reports it on its own as a parse error naming the option.
+                }
             }
         });
 

@@ -40,6 +40,18 @@ public sealed class UsageErrorTests : IDisposable
     }
 
     [Theory]
+    [MemberData(nameof(NumericOptions))]
+    public async Task NumericOptionWithAValueThatIsNoNumber_IsAUsageErrorNamingIt(string command, string option)
+    {
+        foreach (var value in new[] { "abc", "1.5", "99999999999999999999" })
+        {
+            var run = await RunAsync([.. ValidArguments(command, option), option, value]);
+
+            AssertUsageError(run, option);
+        }
+    }
+
+    [Theory]
     [InlineData("bogus")]
     [InlineData("presing")]
     public async Task UnknownCommand_IsAUsageErrorNamingIt(string command)
@@ -51,7 +63,11 @@ public sealed class UsageErrorTests : IDisposable
 
     public void Dispose() => File.Delete(_file);
 
-    private static TheoryData<string, string> Options(int maximumValues)
+    /// <summary>The options whose value converts to a number, which a word cannot.</summary>
+    public static TheoryData<string, string> NumericOptions() =>
+        Options(maximumValues: int.MaxValue, o => (Nullable.GetUnderlyingType(o.ValueType) ?? o.ValueType) is var type && (type == typeof(int) || type == typeof(long)));
+
+    private static TheoryData<string, string> Options(int maximumValues, Func<System.CommandLine.Option, bool>? where = null)
     {
         var root = Program.CreateRootCommand(new CliContext
         {
@@ -61,7 +77,7 @@ public sealed class UsageErrorTests : IDisposable
         var cases = new TheoryData<string, string>();
         foreach (var command in root.Subcommands)
         {
-            foreach (var option in command.Options.Where(o => o.Arity.MinimumNumberOfValues > 0 && o.Arity.MaximumNumberOfValues <= maximumValues))
+            foreach (var option in command.Options.Where(o => o.Arity.MinimumNumberOfValues > 0 && o.Arity.MaximumNumberOfValues <= maximumValues && (where?.Invoke(o) ?? true)))
             {
                 cases.Add(command.Name, option.Name);
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -40,7 +41,27 @@ internal static class PresignCommand
             }
         });
         var uploadId = new Option<string?>("--upload-id") { Description = "The multipart upload's id, from initiate (part, complete and abort)." };
-        var partNumber = new Option<int?>("--part-number") { Description = "The part's number, 1 to 10000 (part only)." };
+        var partNumber = new Option<int?>("--part-number")
+        {
+            Description = "The part's number, 1 to 10000 (part only).",
+
+            // Said in our words: System.CommandLine's own error for 'abc' names the type System.Nullable`1[System.Int32].
+            CustomParser = result =>
+            {
+                if (result.Tokens is not [.., { } given])
+                {
+                    return null;
+                }
+
+                if (!int.TryParse(given.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
+                {
+                    result.AddError($"--part-number '{given.Value}' is not a number from 1 to {MaxPartNumber}.");
+                    return null;
+                }
+
+                return number;
+            },
+        };
         var size = new Option<string?>("--size") { Description = "The size of the file to upload, in bytes or with K/KiB, M/MiB, G/GiB (powers of 1024), e.g. 900MiB (multipart only).", HelpName = "bytes" };
         var partSize = new Option<string?>("--part-size") { Description = "The size of each part but the last: 100KiB to 5GiB; default 8MiB (multipart only).", HelpName = "bytes" };
         var expires = new Option<string?>("--expires") { Description = "Validity from now: 30s, 10m, 1h, 7d (at most 7d). Default 15m.", HelpName = "duration" };

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using OssPresign.Server;
@@ -20,9 +21,10 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "The TCP port; 0 picks a free one.", DefaultValueFactory = _ => 9000 };
         port.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() is < 0 or > 65535)
+            // From the token, not GetValueOrDefault: that throws for a value that is no int (abc, 1.5, 99999999999).
+            if (result.Tokens is [.., { } given] && (!int.TryParse(given.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number > 65535))
             {
-                result.AddError($"--port {result.GetValueOrDefault<int>()} is not a TCP port (0-65535).");
+                result.AddError($"--port '{given.Value}' is not a TCP port (0-65535).");
             }
         });
         var data = new Option<string>("--data") { Description = "The data folder (metadata, objects, development key).", DefaultValueFactory = _ => ".oss-data", HelpName = "dir" };
