@@ -120,7 +120,32 @@ internal static class CliFormat
             line.Append(" -H ").Append(ShellQuote(value.Length == 0 ? name + ";" : $"{name}: {value}"));
         }
 
+        if (RequestTargetCurlWouldChange(method, url) is { } target)
+        {
+            line.Append(" --request-target ").Append(ShellQuote(target));
+        }
+
         return line.Append(' ').Append(ShellQuote(url)).ToString();
+    }
+
+    /// <summary>
+    /// The URL's path and query when curl would not send them as they are, or null: curl removes dot segments
+    /// (<c>a/../b</c> becomes <c>b</c>), and <c>-T FILE</c> appends the file's name to a path ending in <c>/</c>. Either
+    /// way the request is not the one signed (SignatureDoesNotMatch); <c>--request-target</c> sends it unchanged.
+    /// </summary>
+    private static string? RequestTargetCurlWouldChange(string method, string url)
+    {
+        var pathStart = url.IndexOf('/', url.IndexOf("://", StringComparison.Ordinal) + 3);
+        if (pathStart < 0)
+        {
+            return null;
+        }
+
+        var target = url[pathStart..];
+        var path = target.Split('?', 2)[0];
+        var dotSegments = path.Split('/').Any(segment => segment is "." or "..");
+        var fileNameAppended = method.Equals("PUT", StringComparison.OrdinalIgnoreCase) && path.EndsWith('/');
+        return dotSegments || fileNameAppended ? target : null;
     }
 
     /// <summary>Writes instants as <see cref="Instant"/> does (UTC, <c>Z</c>), as <c>presign --json</c> does; reads any ISO-8601.</summary>

@@ -76,6 +76,39 @@ public sealed class PresignCommandTests(LocalServerFixture fixture) : IClassFixt
     }
 
     [Theory]
+    [InlineData("q/../y")]
+    [InlineData("a/./b.txt")]
+    [InlineData("newdir/")]
+    [InlineData("dots/../newdir/")]
+    public async Task PresignPut_CurlLineAsPrinted_Uploads_KeysCurlWouldOtherwiseChange(string key)
+    {
+        // curl drops dot segments, and -T appends the file's name to a path ending in '/': either changes the signed path.
+        var run = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs(key));
+        Assert.Equal(0, run.ExitCode);
+        var curl = run.Out.Split('\n').Single(l => l.StartsWith("curl ", StringComparison.Ordinal));
+        var file = Regex.Match(curl, "^curl -T '([^']+)'").Groups[1].Value;
+        var dir = Directory.CreateTempSubdirectory("oss-cli-curl-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, file), "body");
+
+            await BashAsync(curl + " -sS --fail -o /dev/null", dir);
+
+            // And back through the GET URL's line, which must keep the path as well.
+            var get = await CliHarness.RunAsync(fixture.Environment, null, fixture.PresignArgs(key, "--method", "get"));
+            var getCurl = get.Out.Split('\n').Single(l => l.StartsWith("curl ", StringComparison.Ordinal));
+            var downloaded = Regex.Match(getCurl, "^curl -o '([^']+)'").Groups[1].Value;
+            File.Delete(Path.Combine(dir, file));
+            await BashAsync(getCurl + " -sS --fail", dir);
+            Assert.Equal("body", await File.ReadAllTextAsync(Path.Combine(dir, downloaded)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData(new[] { "--region", "cn-hangzhou", "--bucket", "examplebucket" }, "Option '--object' is required.")]
     [InlineData(new[] { "--region", "cn-hangzhou", "--object", "k" }, "Option '--bucket' is required.")]
     [InlineData(new[] { "--bucket", "examplebucket", "--object", "k" }, "Option '--region' is required.")]
