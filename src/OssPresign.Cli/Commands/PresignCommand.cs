@@ -69,7 +69,7 @@ internal static class PresignCommand
         var contentType = new Option<string?>("--content-type") { Description = "Content-Type to sign; the upload must send exactly this value (put, initiate, multipart)." };
         var contentMd5 = new Option<string?>("--content-md5") { Description = "Content-MD5 to sign: base64 of the body's MD5 (put, part)." };
         var meta = CliOptions.Meta();
-        var headers = CliOptions.Header("Another header to sign and send, e.g. \"x-oss-object-acl: private\" (repeatable).");
+        var headers = CliOptions.Header("Another header to sign and send, e.g. \"x-oss-object-acl: private\"; one not signed by default (other than Content-Type, Content-MD5, x-oss-*) also needs --additional-header (repeatable).");
         var additional = new Option<string[]>("--additional-header")
         {
             Description = "Also sign this header (given with --header, or host), listed in x-oss-additional-headers (repeatable).",
@@ -158,7 +158,10 @@ internal static class PresignCommand
 
             if (ttl > TimeSpan.FromSeconds(OssV4.MaxExpiresSeconds))
             {
-                result.AddError($"The URL would be valid for {CliFormat.Span(ttl.Value)}; the limit is 7 days ({OssV4.MaxExpiresSeconds} seconds).");
+                // In seconds as well: a rounded span ("7 d") would not show why 604801s is too long.
+                result.AddError(
+                    $"The URL would be valid for {CliFormat.Span(ttl.Value)} ({Math.Ceiling(ttl.Value.TotalSeconds).ToString("0", CultureInfo.InvariantCulture)} seconds); " +
+                    $"the limit is 7 days ({OssV4.MaxExpiresSeconds} seconds).");
             }
 
             var methodValue = result.GetValue(method) ?? "put";
@@ -245,6 +248,23 @@ internal static class PresignCommand
             foreach (var (name, _) in result.GetValue(meta)!.Where(m => !OssNames.IsValidMetadataName(m.Key)))
             {
                 result.AddError($"--meta {name}: a metadata name is letters, digits and '-' (OSS refuses others, such as '_').");
+            }
+
+            foreach (var (name, _) in result.GetValue(meta)!)
+            {
+                var header = name.StartsWith(OssNames.MetadataPrefix, StringComparison.OrdinalIgnoreCase) ? name : OssNames.MetadataPrefix + name;
+                if (Has(headerList, header))
+                {
+                    result.AddError($"--meta {name} and --header {header} give the same header; give it once.");
+                }
+            }
+
+            // Only Content-Type, Content-MD5 and x-oss-* are signed by default; another header given here would be
+            // neither signed nor in the printed curl line, so it would be lost without a word.
+            foreach (var (name, _) in headerList.Where(h => !CanonicalRequest.IsSignedByDefault(h.Key)
+                && !result.GetValue(additional)!.Contains(h.Key, StringComparer.OrdinalIgnoreCase)))
+            {
+                result.AddError($"--header {name} is not signed unless listed: add --additional-header {name} to sign it (every request must then send it), or leave it out.");
             }
 
             if ((result.GetValue(contentType) is not null && Has(headerList, "Content-Type"))

@@ -175,7 +175,7 @@ public sealed partial class ServeCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "--port", "70000" }, "--port 70000 is not a TCP port")]
+    [InlineData(new[] { "--port", "70000" }, "--port '70000' is not a TCP port")]
     [InlineData(new[] { "--bucket", "Bad_Name" }, "--bucket 'Bad_Name' is not a bucket name")]
     [InlineData(new[] { "--region", "CN Hangzhou" }, "--region 'CN Hangzhou' is not a region id")]
     [InlineData(new[] { "--config", "/nonexistent/oss.json" }, "does not exist")]
