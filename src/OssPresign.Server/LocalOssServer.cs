@@ -160,20 +160,36 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A path-style client on <see cref="Endpoint"/> and <see cref="Region"/>, signing with
-    /// <paramref name="credentials"/> (default: <see cref="Credentials"/>) on the server's clock.
+    /// A path-style client on <see cref="Endpoint"/> and <see cref="Region"/> (or <paramref name="region"/>), signing
+    /// with <paramref name="credentials"/> (default: <see cref="Credentials"/>) on the server's clock.
     /// </summary>
     /// <param name="credentials">Other credentials, e.g. a key limited by policy.</param>
+    /// <param name="region">
+    /// Another region: a bucket created in another region than the server's keeps it, and URLs for it are signed for
+    /// it (<see cref="GetBucketRegion"/>).
+    /// </param>
     /// <returns>The client.</returns>
-    public OssClient CreateClient(ICredentialsProvider? credentials = null) => new(new OssClientOptions
+    public OssClient CreateClient(ICredentialsProvider? credentials = null, string? region = null) => new(new OssClientOptions
     {
-        Region = Region,
+        Region = region ?? Region,
         Endpoint = Endpoint,
         UsePathStyle = true,
         CredentialsProvider = credentials
             ?? new StaticCredentialsProvider(Credentials.AccessKeyId, Credentials.AccessKeySecret, Credentials.SecurityToken),
         TimeProvider = _time,
     });
+
+    /// <summary>
+    /// The region of <paramref name="bucket"/>, which URLs for it must be signed for: <see cref="Region"/> unless the
+    /// bucket was created in another (a data folder made with another region, or a config file's bucket).
+    /// </summary>
+    /// <param name="bucket">The bucket.</param>
+    /// <returns>Its region, or null when there is no such bucket.</returns>
+    public string? GetBucketRegion(string bucket)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(bucket);
+        return _store.GetBucket(bucket)?.Region;
+    }
 
     /// <summary>
     /// The credentials of the first access key that may upload <paramref name="key"/> to <paramref name="bucket"/>:
@@ -188,7 +204,7 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(bucket);
         ArgumentException.ThrowIfNullOrEmpty(key);
 
-        var region = _store.GetBucket(bucket)?.Region ?? Region;
+        var region = GetBucketRegion(bucket) ?? Region;
         return App.Services.GetRequiredService<AccessKeyStore>().CredentialsAllowedTo(OssOperation.PutObject, region, bucket, key);
     }
 
@@ -331,6 +347,11 @@ public sealed partial class LocalOssServer : IAsyncDisposable
 
             // Only a new bucket gets the development rule; rules declared in the config file are kept.
             store.EnsureBucket(name, region, [CorsRule.Development], replaceCors: false);
+            if (store.GetBucket(name)!.Region != region)
+            {
+                // A bucket's region is fixed when it is created, as on OSS: URLs signed for the new one get 403.
+                Log.RegionIgnored(logger, name, store.GetBucket(name)!.Region, region);
+            }
         }
     }
 
@@ -340,7 +361,8 @@ public sealed partial class LocalOssServer : IAsyncDisposable
             Message = "Local OSS server on {Endpoint}, region {Region}, access key {AccessKeyId} (development key: {IsDevelopmentKey}), buckets: {BucketCount}")]
         public static partial void Started(ILogger logger, Uri endpoint, string region, string accessKeyId, bool isDevelopmentKey, int bucketCount);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Bucket {Bucket} already exists in region {Existing}; the config's region {Configured} is ignored")]
+        [LoggerMessage(Level = LogLevel.Warning,
+            Message = "Bucket {Bucket} already exists in region {Existing}, which it keeps: sign its URLs for {Existing}, not {Configured}")]
         public static partial void RegionIgnored(ILogger logger, string bucket, string existing, string configured);
     }
 }

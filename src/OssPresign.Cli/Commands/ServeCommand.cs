@@ -169,7 +169,10 @@ internal static class ServeCommand
         }
 
         var endpoint = server.Endpoint.GetLeftPart(UriPartial.Authority);
-        var example = await server.CreateClient(new StaticCredentialsProvider(signer.AccessKeyId, signer.AccessKeySecret, signer.SecurityToken))
+
+        // A bucket keeps the region it was created in, which --region on an older data folder does not change.
+        var region = server.GetBucketRegion(bucket) ?? server.Region;
+        var example = await server.CreateClient(new StaticCredentialsProvider(signer.AccessKeyId, signer.AccessKeySecret, signer.SecurityToken), region)
             .PresignAsync(new PutObjectRequest { Bucket = bucket, Key = ExampleKey }, new PresignOptions { Expires = TimeSpan.FromHours(1) }, cancellationToken)
             .ConfigureAwait(false);
         var signedWith = signer.AccessKeyId == credentials.AccessKeyId ? string.Empty : $" with access key {signer.AccessKeyId}";
@@ -178,6 +181,6 @@ internal static class ServeCommand
         await writer.WriteLineAsync("  " + CliFormat.CurlLine(example.Method, example.Url, example.SignedHeaders, ExampleKey)).ConfigureAwait(false);
         await writer.WriteLineAsync("Presign your own:").ConfigureAwait(false);
         await writer.WriteLineAsync(
-            $"  oss-presign presign --endpoint {endpoint} --region {server.Region} --bucket {bucket} --object {ExampleKey}").ConfigureAwait(false);
+            $"  oss-presign presign --endpoint {endpoint} --region {region} --bucket {bucket} --object {ExampleKey}").ConfigureAwait(false);
     }
 }

@@ -111,6 +111,37 @@ public sealed partial class ServeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_WithAnotherRegionOnAnOlderDataFolder_SignsTheExampleForTheBucketsRegion()
+    {
+        using (var first = new CancellationTokenSource())
+        {
+            var (serve, _) = await StartServeAsync(first.Token);
+            await first.CancelAsync();
+            Assert.Equal(0, await serve.ExitCode);
+        }
+
+        using var stop = new CancellationTokenSource();
+        var (again, endpoint) = await StartServeAsync(stop.Token, "--region", "cn-beijing");
+        try
+        {
+            // The server's warning goes to the console's log, which the harness does not capture (see LoggingTests).
+            var output = again.Out.ToString();
+            Assert.Contains("--region cn-hangzhou --bucket examplebucket --object hello.txt", output, StringComparison.Ordinal);
+            var url = CurlExample().Match(output).Groups[1].Value;
+            Assert.Contains("%2Fcn-hangzhou%2Foss%2F", url, StringComparison.Ordinal);
+            using var http = new HttpClient();
+            using var response = await http.PutAsync(url, new ByteArrayContent("hello\n"u8.ToArray()));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        Assert.Equal(0, await again.ExitCode);
+    }
+
+    [Fact]
     public async Task Serve_WhenNoKeyMayPutObject_SaysSoInOneLine_InsteadOfAnExampleThatFails()
     {
         await File.WriteAllTextAsync(_config, """

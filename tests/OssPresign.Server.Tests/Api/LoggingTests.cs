@@ -38,6 +38,37 @@ public sealed class LoggingTests
             || m.Contains(signature, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ABucketOfAnotherRegion_KeepsIt_AndTheServerSaysSo()
+    {
+        var data = Directory.CreateTempSubdirectory("oss-region-").FullName;
+        try
+        {
+            await using (var first = await LocalOssServer.StartAsync(new LocalOssServerOptions { Port = 0, DataDirectory = data, Region = "cn-hangzhou" }))
+            {
+                Assert.Equal("cn-hangzhou", first.GetBucketRegion("examplebucket"));
+            }
+
+            var sink = new CollectingLoggerProvider();
+            await using var again = await LocalOssServer.StartAsync(new LocalOssServerOptions
+            {
+                Port = 0,
+                DataDirectory = data,
+                Region = "cn-beijing",
+                ConfigureLogging = logging => logging.AddProvider(sink),
+            });
+
+            Assert.Equal("cn-hangzhou", again.GetBucketRegion("examplebucket"));
+            Assert.Null(again.GetBucketRegion("nosuchbucket"));
+            Assert.Contains(
+                "Bucket examplebucket already exists in region cn-hangzhou, which it keeps: sign its URLs for cn-hangzhou, not cn-beijing", sink.Messages);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     private sealed class CollectingLoggerProvider : ILoggerProvider
     {
         public ConcurrentQueue<string> Messages { get; } = new();
