@@ -206,13 +206,16 @@ public sealed class PresignedQuery
             return false;
         }
 
-        if (!long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out var expiresSeconds))
+        // A negative number is an integer outside the range (0002-00000232), not a malformed one (0002-00000070);
+        // '+', spaces and the like stay malformed (the strict reading).
+        var negative = expires is ['-', _, ..];
+        if (!long.TryParse(negative ? expires.AsSpan(1) : expires, NumberStyles.None, CultureInfo.InvariantCulture, out var expiresSeconds))
         {
             failure = OssAuthFailure.AccessDenied("x-oss-expires must be an integer number of seconds.", "0002-00000070");
             return false;
         }
 
-        if (expiresSeconds is < 1 or > OssV4.MaxExpiresSeconds)
+        if (negative || expiresSeconds is < 1 or > OssV4.MaxExpiresSeconds)
         {
             failure = OssAuthFailure.AccessDenied(
                 $"x-oss-expires must be between 1 and {OssV4.MaxExpiresSeconds} seconds (seven days).", "0002-00000232");
