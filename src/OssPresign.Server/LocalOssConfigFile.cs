@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Text.Json.Serialization;
 using OssPresign.Server.Storage;
 
@@ -23,7 +24,7 @@ namespace OssPresign.Server;
 /// A bucket's region defaults to the server's; its <c>cors</c> rules replace the stored ones on every start. A
 /// policy may be a JSON object or a string holding one.
 /// </summary>
-internal sealed class LocalOssConfigFile
+internal sealed partial class LocalOssConfigFile
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -59,6 +60,13 @@ internal sealed class LocalOssConfigFile
             using var stream = File.OpenRead(path);
             config = JsonSerializer.Deserialize<LocalOssConfigFile>(stream, Json)
                 ?? throw new InvalidOperationException($"The config file '{path}' is empty.");
+        }
+        catch (JsonException e) when (UnknownProperty().Match(e.Message) is { Success: true } unknown)
+        {
+            // System.Text.Json names the .NET type it could not map the property to, and not where the property is.
+            throw new InvalidOperationException(
+                $"Cannot read the config file '{path}': unknown property '{unknown.Groups["name"].Value}' at {e.Path} (line {e.LineNumber + 1}); " +
+                "a config file has buckets (name, region, cors) and accessKeys (id, secret, securityToken, policy, disabled).", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -175,4 +183,7 @@ internal sealed class LocalOssConfigFile
 
         public bool Disabled { get; init; }
     }
+
+    [GeneratedRegex("^The JSON property '(?<name>.*)' could not be mapped")]
+    private static partial Regex UnknownProperty();
 }

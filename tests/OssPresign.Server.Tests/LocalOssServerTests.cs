@@ -141,8 +141,8 @@ public sealed class LocalOssServerTests
     }
 
     [Theory]
-    [InlineData("""{ "bucket": [ { "name": "abc" } ] }""", "The JSON property 'bucket' could not be mapped")]
-    [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigins": ["*"] } ] } ] }""", "The JSON property 'AllowedOrigins' could not be mapped")]
+    [InlineData("""{ "bucket": [ { "name": "abc" } ] }""", "unknown property 'bucket' at $.bucket (line 1); a config file has buckets (name, region, cors) and accessKeys")]
+    [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedOrigins": ["*"] } ] } ] }""", "unknown property 'AllowedOrigins' at $.buckets[0].cors[0].AllowedOrigins (line 1)")]
     [InlineData("""{ "accessKeys": [ { "id": " ", "secret": "s" } ] }""", "access key 1 has no \"id\".")]
     [InlineData("""{ "accessKeys": [ { "id": "k" } ] }""", "access key 'k' has no \"secret\".")]
     [InlineData("""{ "buckets": [ { "name": "abc", "cors": [ { "AllowedMethod": ["GET"] } ] } ] }""", "bucket 'abc', CORS rule 1: give at least one AllowedOrigin and one AllowedMethod.")]
