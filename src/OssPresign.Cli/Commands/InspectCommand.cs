@@ -44,13 +44,20 @@ internal static class InspectCommand
                 return Program.Failed;
             }
 
-            var now = context.TimeProvider.GetUtcNow();
-            var sent = parse.GetValue(headers)!;
-            WriteDescription(context, parsed!, now, sent);
-
             var secret = parse.GetValue(secretStdin)
                 ? (await context.In.ReadLineAsync(cancellationToken).ConfigureAwait(false))?.Trim()
                 : EnvironmentCredentials.Secret(context);
+            if (parse.GetValue(secretStdin) && string.IsNullOrEmpty(secret))
+            {
+                await context.ErrorWriter.WriteLineAsync(
+                    "error: --secret-stdin read no secret: pipe it in on the first line, e.g. printf '%s\\n' \"$OSS_ACCESS_KEY_SECRET\" | oss-presign inspect URL --secret-stdin")
+                    .ConfigureAwait(false);
+                return Program.BadUsage;
+            }
+
+            var now = context.TimeProvider.GetUtcNow();
+            var sent = parse.GetValue(headers)!;
+            WriteDescription(context, parsed!, now, sent);
             var usable = !parsed!.IsExpiredAt(now);
 
             // A URL can be signed correctly for a name OSS refuses (400 InvalidObjectName or InvalidBucketName

@@ -147,6 +147,20 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
         Assert.DoesNotContain(fixture.Environment["OSS_ACCESS_KEY_SECRET"], run.Out + run.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  \n")]
+    public async Task Inspect_SecretStdinThatIsEmpty_IsAUsageError(string stdin)
+    {
+        var url = await PresignAsync("stdin-empty.txt");
+
+        var run = await CliHarness.RunAsync(WithoutSecret(), null, ["inspect", url, "--secret-stdin"], stdin: stdin);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("error: --secret-stdin read no secret: pipe it in on the first line", run.Error, StringComparison.Ordinal);
+        Assert.Empty(run.Out);
+    }
+
     [Fact]
     public async Task Inspect_WithoutSecret_DecodesWithoutChecking()
     {
