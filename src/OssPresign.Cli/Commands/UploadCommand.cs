@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Text.Json;
 using OssPresign.Signing;
@@ -83,6 +84,15 @@ internal static class UploadCommand
             }
 
             var length = new FileInfo(path).Length;
+            if (sent.Find(h => h.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) is { Key: not null } declared
+                && declared.Value.Trim() != length.ToString(CultureInfo.InvariantCulture))
+            {
+                await context.ErrorWriter.WriteLineAsync(
+                    $"error: --header Content-Length: {declared.Value.Trim()}, but {Path.GetFileName(path)} is {length} bytes; leave the header out " +
+                    "(the upload sends the file's length) or give the file it was meant for. Nothing was uploaded.").ConfigureAwait(false);
+                return Program.BadUsage;
+            }
+
             using var http = new HttpClient(context.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: context.HttpHandler is null)
             {
                 // Large files take long; Ctrl+C (the token) is the way to stop, not a fixed timeout.
@@ -121,7 +131,7 @@ internal static class UploadCommand
             }
             catch (ArgumentException e)
             {
-                await context.ErrorWriter.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                await context.ErrorWriter.WriteLineAsync($"error: {CliFormat.Message(e)}").ConfigureAwait(false);
                 return Program.BadUsage;
             }
         });

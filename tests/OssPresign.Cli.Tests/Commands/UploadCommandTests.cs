@@ -156,6 +156,22 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Upload_ContentLengthOfAnotherSize_IsBadUsage_BeforeAnythingIsSent()
+    {
+        var url = await PresignAsync("content-length.bin");
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, _file, "--header", "Content-Length: 3"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            $"error: --header Content-Length: 3, but {Path.GetFileName(_file)} is 4096 bytes; leave the header out (the upload sends the file's length) " +
+            "or give the file it was meant for. Nothing was uploaded.",
+            run.Error.TrimEnd());
+        Assert.Empty(run.Out);
+        Assert.Null(await fixture.DownloadAsync("content-length.bin"));
+    }
+
+    [Fact]
     public async Task Upload_Cancelled_StopsWithExitCode1AndWritesNothing()
     {
         var url = await PresignAsync("cancelled.bin");
