@@ -80,13 +80,14 @@ internal static class UploadHints
         var hints = new List<string>();
         if (signedSent.Exists(h => h.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)))
         {
-            hints.Add("Content-Type was sent but the URL did not sign it, or signed another value: upload without --content-type, " +
+            // Without the secret nothing here can tell which header is at fault: each hint says what to check.
+            hints.Add("Content-Type was sent: if the URL did not sign it, or signed another value, upload without --content-type, " +
                 "or presign with --content-type and send exactly that value.");
         }
 
         foreach (var name in signedSent.Where(h => !h.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)))
         {
-            hints.Add($"{name} was sent but the URL may not have signed it, or signed another value.");
+            hints.Add($"{name} was sent: the URL may not have signed it, or signed another value.");
         }
 
         if (signedSent.Count == 0)
