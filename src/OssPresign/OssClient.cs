@@ -22,13 +22,11 @@ public sealed class OssClient
 
     /// <summary>Creates a client from a snapshot of <paramref name="options"/>.</summary>
     /// <param name="options">Region, endpoint, credentials and clock.</param>
-    /// <exception cref="ArgumentException">The region or endpoint is not valid.</exception>
+    /// <exception cref="ArgumentNullException">The options, or their credentials provider, clock or product, are null.</exception>
+    /// <exception cref="ArgumentException">The region, endpoint or product is not valid.</exception>
     public OssClient(OssClientOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(options.CredentialsProvider);
-        ArgumentNullException.ThrowIfNull(options.TimeProvider);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.Product);
+        OssClientOptions.ThrowIfInvalid(options);
         _region = OssEndpoint.NormalizeRegion(options.Region);
         Endpoint = OssEndpoint.Resolve(options);
         _product = options.Product;
