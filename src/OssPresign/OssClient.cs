@@ -91,7 +91,10 @@ public sealed class OssClient
     /// <param name="cancellationToken">Cancels the credentials lookup.</param>
     /// <returns>The presigned upload.</returns>
     /// <exception cref="ArgumentException">The bucket, key or upload id is not valid, or the parts would be more than 10,000.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The size or part size is out of range, or the validity exceeds seven days.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The size is negative or over <see cref="PresignedMultipartUpload.MaxObjectSize"/> (OSS's largest object), the part
+    /// size is out of range, or the validity exceeds seven days.
+    /// </exception>
     public async ValueTask<PresignedMultipartUpload> PresignMultipartUploadAsync(
         string bucket, string key, string uploadId, long objectSize, long partSize = PresignedMultipartUpload.DefaultPartSize,
         PresignOptions? options = null, CancellationToken cancellationToken = default)
@@ -99,6 +102,13 @@ public sealed class OssClient
         OssNames.ThrowIfInvalid(bucket, key);
         ArgumentException.ThrowIfNullOrWhiteSpace(uploadId);
         ArgumentOutOfRangeException.ThrowIfNegative(objectSize);
+        if (objectSize > PresignedMultipartUpload.MaxObjectSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize,
+                $"An object is at most {PresignedMultipartUpload.MaxObjectSize} bytes, the largest OSS stores " +
+                $"({PresignedMultipartUpload.MaxParts} parts of 5 GiB, the most one multipart upload holds).");
+        }
+
         if (partSize is < PresignedMultipartUpload.MinPartSize or > PresignedMultipartUpload.MaxPartSize)
         {
             throw new ArgumentOutOfRangeException(nameof(partSize), partSize,
@@ -109,12 +119,9 @@ public sealed class OssClient
         var count = PresignedMultipartUpload.PartCount(objectSize, partSize);
         if (count > PresignedMultipartUpload.MaxParts)
         {
-            var least = PresignedMultipartUpload.LeastPartSize(objectSize);
             throw new ArgumentException(
-                least > PresignedMultipartUpload.MaxPartSize
-                    ? $"{objectSize} bytes are more than {PresignedMultipartUpload.MaxParts} parts of 5 GiB, the most one multipart upload holds."
-                    : $"{objectSize} bytes in parts of {partSize} bytes are {count} parts, and OSS allows {PresignedMultipartUpload.MaxParts}: " +
-                      $"use parts of at least {least} bytes.",
+                $"{objectSize} bytes in parts of {partSize} bytes are {count} parts, and OSS allows {PresignedMultipartUpload.MaxParts}: " +
+                $"use parts of at least {PresignedMultipartUpload.LeastPartSize(objectSize)} bytes.",
                 nameof(partSize));
         }
 
@@ -309,14 +316,23 @@ public sealed class OssClient
 
     private static DateTimeOffset ResolveExpiration(DateTimeOffset now, PresignOptions? options)
     {
-        DateTimeOffset expiration;
+        // Whole seconds, as x-oss-expires carries them: the signing time is already truncated to a second.
+        long seconds;
         if (options?.Expiration is { } absolute)
         {
-            expiration = TruncateToSeconds(absolute);
-            if (expiration <= now)
+            if (absolute <= now)
             {
                 throw new ArgumentOutOfRangeException(nameof(options),
                     $"Expiration {absolute:O} is not after the signing time {now:O}; choose a time in the future.");
+            }
+
+            seconds = (absolute - now).Ticks / TimeSpan.TicksPerSecond;
+            if (seconds == 0)
+            {
+                // The signing time is truncated to its second, so printing both instants would read as a contradiction.
+                throw new ArgumentOutOfRangeException(nameof(options),
+                    $"Expiration {absolute:O} would make the URL valid for less than one second, and OSS counts validity in " +
+                    "whole seconds: choose a later Expiration.");
             }
         }
         else
@@ -327,17 +343,18 @@ public sealed class OssClient
                 throw new ArgumentOutOfRangeException(nameof(options), $"Expires must be at least 1 second; it is {expires}.");
             }
 
-            expiration = TruncateToSeconds(now + expires);
+            seconds = expires.Ticks / TimeSpan.TicksPerSecond;
         }
 
-        if ((expiration - now).TotalSeconds > OssV4.MaxExpiresSeconds)
+        // Checked before the expiry is computed: now + TimeSpan.MaxValue is not a date.
+        if (seconds > OssV4.MaxExpiresSeconds)
         {
             throw new ArgumentOutOfRangeException(nameof(options),
                 $"A presigned URL is valid for at most {OssV4.MaxExpiresSeconds} seconds (seven days); " +
-                $"the requested validity is {(long)(expiration - now).TotalSeconds} seconds.");
+                $"the requested validity is {seconds} seconds.");
         }
 
-        return expiration;
+        return now.AddSeconds(seconds);
     }
 
     /// <summary>The URL of an anonymous request: the parameters in order, encoded; no signature.</summary>
