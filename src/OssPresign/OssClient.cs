@@ -49,8 +49,13 @@ public sealed class OssClient
     /// <param name="options">The validity; default 15 minutes.</param>
     /// <param name="cancellationToken">Cancels the credentials lookup.</param>
     /// <returns>Method, URL, expiration and the headers the request must send.</returns>
-    /// <exception cref="ArgumentException">The bucket, key or metadata is not valid (<see cref="OssNames"/>).</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The validity is not positive or exceeds 604800 s (seven days).</exception>
+    /// <exception cref="ArgumentNullException">The request's <c>Headers</c>, <c>Parameters</c> or <c>Metadata</c> was set to null.</exception>
+    /// <exception cref="ArgumentException">
+    /// The bucket, key or metadata is not valid (<see cref="OssNames"/>); or a header cannot be sent (a name that is not an
+    /// HTTP token, a value with a control character such as CR or LF, or with a non-ASCII character), or is given twice
+    /// (e.g. <c>ContentType</c> and <c>Headers["Content-Type"]</c>). The message names the header and where it was given.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">The validity is under one second or exceeds 604800 s (seven days).</exception>
     public async ValueTask<PresignResult> PresignAsync(OssObjectRequest request, PresignOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -154,6 +159,7 @@ public sealed class OssClient
         {
             request.Contribute(ref parts);
             parts.Extra(request.Headers, request.Parameters);
+            request.ThrowIfHeadersCannotBeSent(parts.Headers.Items);
             if (credentials is null)
             {
                 // Anonymous: an unsigned URL for a public bucket; nothing is signed, so nothing is required.
@@ -271,7 +277,7 @@ public sealed class OssClient
 
     /// <summary>
     /// The headers the caller must send, with the names as given: the default signed set and the additional headers.
-    /// A repeated name (in any case) keeps its first spelling and its last value.
+    /// Each name is there once: a request that gives a header twice is refused before signing.
     /// </summary>
     private static SignedHeaderDictionary SelectResultHeaders(
         ReadOnlySpan<KeyValuePair<string, string>> headers, IReadOnlyList<string> additional)
@@ -281,23 +287,7 @@ public sealed class OssClient
         {
             foreach (var (name, value) in headers)
             {
-                if (!CanonicalRequest.IsSigned(name, additional))
-                {
-                    continue;
-                }
-
-                var items = selected.Items;
-                var existing = items.Length - 1;
-                while (existing >= 0 && !items[existing].Key.Equals(name, StringComparison.OrdinalIgnoreCase))
-                {
-                    existing--;
-                }
-
-                if (existing >= 0)
-                {
-                    items[existing] = new(items[existing].Key, value);
-                }
-                else
+                if (CanonicalRequest.IsSigned(name, additional))
                 {
                     selected.Add(name, value);
                 }

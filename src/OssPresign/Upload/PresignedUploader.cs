@@ -43,7 +43,10 @@ public sealed class PresignedUploader
     /// <param name="progress">Receives the bytes sent so far in the current attempt; starts again from 0 on a retry.</param>
     /// <param name="cancellationToken">Cancels the upload, including a wait between attempts.</param>
     /// <returns>ETag, request id and checksums.</returns>
-    /// <exception cref="ArgumentException">The URL is not presigned for PUT, or the stream is not readable and seekable.</exception>
+    /// <exception cref="ArgumentException">
+    /// The URL is not presigned for PUT, a signed header cannot be sent (see the other overload), or the stream is not
+    /// readable and seekable.
+    /// </exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
     public Task<PresignedUploadResult> UploadAsync(PresignResult presigned, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
@@ -63,7 +66,11 @@ public sealed class PresignedUploader
     /// <param name="progress">Receives the bytes sent so far in the current attempt; starts again from 0 on a retry.</param>
     /// <param name="cancellationToken">Cancels the upload, including a wait between attempts.</param>
     /// <returns>ETag, request id and checksums.</returns>
-    /// <exception cref="ArgumentException">The URL is not an absolute http(s) URL, a header is malformed, or the stream is not readable and seekable.</exception>
+    /// <exception cref="ArgumentException">
+    /// The URL is not an absolute http(s) URL; a header cannot be sent (its name is not an HTTP token, or its value has a
+    /// control character such as CR or LF, or a non-ASCII character); a Content-Length header does not match the
+    /// stream; or the stream is not readable and seekable. Checked before anything is sent.
+    /// </exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
     public Task<PresignedUploadResult> UploadAsync(
@@ -80,7 +87,7 @@ public sealed class PresignedUploader
         }
 
         var requestUri = ParseUrl(url);
-        var headerList = headers.ToList();
+        var headerList = CheckHeaders(headers, nameof(headers));
         var length = content.Length - content.Position;
         foreach (var (name, value) in headerList)
         {
@@ -141,16 +148,17 @@ public sealed class PresignedUploader
     /// <param name="initiate">The presigned InitiateMultipartUpload.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The upload id, for <see cref="OssClient.PresignMultipartUploadAsync"/>.</returns>
-    /// <exception cref="ArgumentException">The URL is not presigned for POST.</exception>
+    /// <exception cref="ArgumentException">The URL is not presigned for POST, or a signed header cannot be sent.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused it.</exception>
     /// <exception cref="HttpRequestException">The connection failed.</exception>
     public async Task<string> InitiateMultipartUploadAsync(PresignResult initiate, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(initiate);
         ThrowIfNot(initiate, "POST", "InitiateMultipartUpload");
+        var headers = CheckHeaders(initiate.SignedHeaders, nameof(initiate));
         using var empty = new MemoryStream([], writable: false);
         return await SendWithRetriesAsync(
-            HttpMethod.Post, initiate.Url, ParseUrl(initiate.Url), [.. initiate.SignedHeaders], empty, 0, null,
+            HttpMethod.Post, initiate.Url, ParseUrl(initiate.Url), headers, empty, 0, null,
             async (response, _, token) => ReadElement(await response.Content.ReadAsStringAsync(token).ConfigureAwait(false), "UploadId"),
             cancellationToken, retry: false).ConfigureAwait(false);
     }
@@ -169,7 +177,7 @@ public sealed class PresignedUploader
     /// </param>
     /// <param name="cancellationToken">Cancels the upload; the parts sent stay until the upload is aborted or completed.</param>
     /// <returns>The completed object's ETag (not an MD5: <c>"HEX-N"</c>), request id and CRC-64; <see cref="PresignedUploadResult.Attempts"/> counts the completion's attempts.</returns>
-    /// <exception cref="ArgumentException">The file's size is not the upload's, or the upload's URLs do not fit its sizes.</exception>
+    /// <exception cref="ArgumentException">The file's size is not the upload's, the upload's URLs do not fit its sizes, or a signed header cannot be sent.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused a part or the completion, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">A connection still failed after the retries.</exception>
@@ -197,12 +205,16 @@ public sealed class PresignedUploader
                 $"The upload has {upload.Parts.Count} part URLs; {upload.ObjectSize} bytes in parts of {upload.PartSize} bytes need {count}.", nameof(upload));
         }
 
-        foreach (var part in upload.Parts)
+        // Every URL and header checked before the first part goes, so that a bad one does not stop the upload halfway.
+        var partHeaders = new List<KeyValuePair<string, string>>[count];
+        for (var i = 0; i < count; i++)
         {
-            ThrowIfNot(part, "PUT", "UploadPart");
+            ThrowIfNot(upload.Parts[i], "PUT", "UploadPart");
+            partHeaders[i] = CheckHeaders(upload.Parts[i].SignedHeaders, nameof(upload));
         }
 
         ThrowIfNot(upload.Complete, "POST", "CompleteMultipartUpload");
+        var completeHeaders = CheckHeaders(upload.Complete.SignedHeaders, nameof(upload));
         var etags = new string[count];
         long sentInAll = 0;
         long highestReported = -1;
@@ -237,7 +249,7 @@ public sealed class PresignedUploader
                 try
                 {
                     result = await SendWithRetriesAsync(
-                        HttpMethod.Put, part.Url, ParseUrl(part.Url), [.. part.SignedHeaders], file, size, partProgress, ResultAsync(size), token).ConfigureAwait(false);
+                        HttpMethod.Put, part.Url, ParseUrl(part.Url), partHeaders[index], file, size, partProgress, ResultAsync(size), token).ConfigureAwait(false);
                 }
                 catch (OssRequestFailedException e)
                 {
@@ -261,7 +273,7 @@ public sealed class PresignedUploader
         try
         {
             return await SendWithRetriesAsync(
-                HttpMethod.Post, complete.Url, ParseUrl(complete.Url), [.. complete.SignedHeaders], body, body.Length, null,
+                HttpMethod.Post, complete.Url, ParseUrl(complete.Url), completeHeaders, body, body.Length, null,
                 async (response, attempt, token) => (await ResultAsync(upload.ObjectSize)(response, attempt, token).ConfigureAwait(false)) with
                 {
                     // OSS puts the ETag in the XML body; the header is not documented for this operation.
@@ -320,6 +332,25 @@ public sealed class PresignedUploader
     private sealed class SyncProgress(Action<long> report) : IProgress<long>
     {
         public void Report(long value) => report(value);
+    }
+
+    /// <summary>
+    /// The headers as a list, each checked to be sendable (<see cref="HttpHeaderRules"/>) before any attempt: HttpClient
+    /// would send a CR or LF raw (a header injection), and refuse a non-ASCII value only as it sends, with an error that
+    /// reads like a failed connection and would be retried.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> CheckHeaders(IEnumerable<KeyValuePair<string, string>> headers, string paramName)
+    {
+        var list = headers.ToList();
+        foreach (var (name, value) in list)
+        {
+            if (HttpHeaderRules.Problem(name ?? string.Empty, value ?? string.Empty, where: null) is { } problem)
+            {
+                throw new ArgumentException(problem, paramName);
+            }
+        }
+
+        return list;
     }
 
     private static Uri ParseUrl(string url)
@@ -420,7 +451,7 @@ public sealed class PresignedUploader
                 continue;
             }
 
-            // Raw values, unvalidated and unnormalized: the signature covers them byte for byte. Content headers
+            // Raw values, checked (CheckHeaders) but not normalized: the signature covers them byte for byte. Content headers
             // (Content-Type, Content-MD5, Content-Disposition, ...) are refused by the request headers and go on the content.
             if (!request.Headers.TryAddWithoutValidation(name, value) && !body.Headers.TryAddWithoutValidation(name, value))
             {

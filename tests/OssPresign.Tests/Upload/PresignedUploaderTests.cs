@@ -268,6 +268,50 @@ public sealed class PresignedUploaderTests
         await Assert.ThrowsAsync<FileNotFoundException>(() => uploader.UploadFileAsync(put, Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"))));
     }
 
+    [Theory]
+    [InlineData("x-oss-meta-note", "a\r\nx-oss-meta-injected: 1", "a control character (U+000D) at index 1")]
+    [InlineData("Content-Type", "text/plain\n", "a control character (U+000A) at index 10")]
+    [InlineData("x-oss-meta-title", "Résumé", "a non-ASCII character (U+00E9) at index 1")]
+    public async Task Upload_HeaderValueThatCannotBeSent_IsRefusedBeforeAnythingIsSent(string name, string value, string problem)
+    {
+        // HttpClient would send CR LF raw, and refuse a non-ASCII value only as it sends, in an error the uploader retried.
+        var handler = new RecordingHandler(_ => Ok());
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            () => new PresignedUploader(new HttpClient(handler)).UploadAsync("http://127.0.0.1:9000/b/k?x=1", [new(name, value)], new MemoryStream(Body(10))));
+
+        Assert.Equal("headers", error.ParamName);
+        Assert.StartsWith($"The value of header '{name}' has {problem}", error.Message, StringComparison.Ordinal);
+        Assert.Empty(handler.Requests);
+    }
+
+    [Theory]
+    [InlineData("x-oss-meta-bad name")]
+    [InlineData("x-oss-meta-a:b")]
+    public async Task Upload_HeaderNameThatIsNotAToken_IsRefusedBeforeAnythingIsSent(string name)
+    {
+        var handler = new RecordingHandler(_ => Ok());
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            () => new PresignedUploader(new HttpClient(handler)).UploadAsync("http://127.0.0.1:9000/b/k?x=1", [new(name, "v")], new MemoryStream(Body(10))));
+
+        Assert.StartsWith($"Header name '{name}' is not valid", error.Message, StringComparison.Ordinal);
+        Assert.Empty(handler.Requests);
+    }
+
+    [Fact]
+    public async Task Upload_PresignResultMadeByHandWithAnUnsendableHeader_IsRefusedToo()
+    {
+        var time = new FakeTimeProvider(Start);
+        var presigned = await PresignPutAsync(time, TimeSpan.FromHours(1));
+        var handler = new RecordingHandler(_ => Ok());
+        var forged = presigned with { SignedHeaders = new Dictionary<string, string> { ["x-oss-meta-a"] = "1\n2" } };
+
+        await Assert.ThrowsAsync<ArgumentException>(() => new PresignedUploader(new HttpClient(handler)).UploadAsync(forged, new MemoryStream(Body(10))));
+        await Assert.ThrowsAsync<ArgumentException>(() => new PresignedUploader(new HttpClient(handler)).InitiateMultipartUploadAsync(forged with { Method = "POST" }));
+        Assert.Empty(handler.Requests);
+    }
+
     private static HttpResponseMessage Ok()
     {
         var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([]) };
