@@ -16,7 +16,11 @@ namespace OssPresign.Upload;
 /// OSS rebuilds the signature from the Content-Type, Content-MD5 and <c>x-oss-*</c> headers it receives
 /// (OSS-V4.md §1.7), so the uploader adds none of its own: without a Content-Type header, none is sent. The
 /// <see cref="HttpClient"/>'s <see cref="HttpClient.Timeout"/> bounds each attempt; for large files give it
-/// <see cref="Timeout.InfiniteTimeSpan"/> and cancel with the token instead.
+/// <see cref="Timeout.InfiniteTimeSpan"/> and cancel with the token instead. An attempt that runs out of that time is
+/// retried like a failed connection; when the last one does, the upload throws what <see cref="HttpClient"/> threw, a
+/// <see cref="TaskCanceledException"/> whose <see cref="Exception.InnerException"/> is a <see cref="TimeoutException"/>.
+/// A cancellation through the token is an <see cref="OperationCanceledException"/> without that inner exception, so
+/// <c>catch (TaskCanceledException e) when (e.InnerException is TimeoutException)</c> catches only the timeout.
 /// </remarks>
 public sealed class PresignedUploader
 {
@@ -26,16 +30,49 @@ public sealed class PresignedUploader
     /// <summary>Creates an uploader that sends through <paramref name="httpClient"/>.</summary>
     /// <param name="httpClient">The client; the uploader does not dispose it.</param>
     /// <param name="options">Retries and clock; defaults when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range; the message says which and the range.</exception>
+    /// <exception cref="ArgumentNullException">The client, or the options' clock, is null.</exception>
     public PresignedUploader(HttpClient httpClient, PresignedUploaderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         _http = httpClient;
         _options = options ?? new PresignedUploaderOptions();
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxAttempts, 1, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.BufferSize, 1024, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.InitialRetryDelay, TimeSpan.Zero, nameof(options));
+        if (_options.MaxAttempts < 1)
+        {
+            throw OutOfRange(nameof(PresignedUploaderOptions.MaxAttempts), _options.MaxAttempts, "at least 1 (1 turns retries off)");
+        }
+
+        if (_options.BufferSize < MinBufferSize)
+        {
+            throw OutOfRange(nameof(PresignedUploaderOptions.BufferSize), _options.BufferSize, $"at least {MinBufferSize} bytes");
+        }
+
+        if (_options.MaxConcurrentParts < 1)
+        {
+            throw OutOfRange(nameof(PresignedUploaderOptions.MaxConcurrentParts), _options.MaxConcurrentParts, "at least 1");
+        }
+
+        ThrowIfNotARetryDelay(nameof(PresignedUploaderOptions.InitialRetryDelay), _options.InitialRetryDelay);
+        ThrowIfNotARetryDelay(nameof(PresignedUploaderOptions.MaxRetryDelay), _options.MaxRetryDelay);
         ArgumentNullException.ThrowIfNull(_options.TimeProvider, nameof(options));
+
+        static void ThrowIfNotARetryDelay(string option, TimeSpan delay)
+        {
+            // Bounded above so that neither "now + delay" nor the doubling overflows in the middle of an upload: no
+            // presigned URL outlives seven days, so a longer wait could never be followed by an attempt anyway.
+            if (delay < TimeSpan.Zero || delay > LongestRetryDelay)
+            {
+                throw OutOfRange(option, delay, $"from 0 to {LongestRetryDelay.TotalDays} days, the longest a presigned URL is valid");
+            }
+        }
+
+        static ArgumentOutOfRangeException OutOfRange(string option, object value, string range) =>
+            new(nameof(options), $"{option} must be {range}; it is {value}.");
     }
+
+    private const int MinBufferSize = 1024;
+
+    private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromSeconds(OssV4.MaxExpiresSeconds);
 
     /// <summary>Uploads <paramref name="content"/> from its current position to its end through a presigned PUT.</summary>
     /// <param name="presigned">The presigned PUT; its <see cref="PresignResult.SignedHeaders"/> are sent as they are.</param>
@@ -49,6 +86,10 @@ public sealed class PresignedUploader
     /// </exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public Task<PresignedUploadResult> UploadAsync(PresignResult presigned, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(presigned);
@@ -73,6 +114,10 @@ public sealed class PresignedUploader
     /// </exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public Task<PresignedUploadResult> UploadAsync(
         string url, IEnumerable<KeyValuePair<string, string>> headers, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -110,6 +155,10 @@ public sealed class PresignedUploader
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public Task<PresignedUploadResult> UploadFileAsync(PresignResult presigned, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(presigned);
@@ -127,6 +176,10 @@ public sealed class PresignedUploader
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public async Task<PresignedUploadResult> UploadFileAsync(
         string url, IEnumerable<KeyValuePair<string, string>> headers, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -151,6 +204,10 @@ public sealed class PresignedUploader
     /// <exception cref="ArgumentException">The URL is not presigned for POST, or a signed header cannot be sent.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused it.</exception>
     /// <exception cref="HttpRequestException">The connection failed.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed (the <see cref="Exception.InnerException"/> is a <see cref="TimeoutException"/>,
+    /// as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public async Task<string> InitiateMultipartUploadAsync(PresignResult initiate, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(initiate);
@@ -181,6 +238,10 @@ public sealed class PresignedUploader
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused a part or the completion, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">A connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     /// <exception cref="IOException">The file could not be read, an answer lacked its ETag, or the completion's answer was lost and its retry found the upload completed.</exception>
     public async Task<PresignedUploadResult> UploadPartsAsync(
         PresignedMultipartUpload upload, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
@@ -219,7 +280,7 @@ public sealed class PresignedUploader
         long sentInAll = 0;
         long highestReported = -1;
         var reportLock = new Lock();
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxConcurrentParts), CancellationToken = cancellationToken };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentParts, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (index, token) =>
         {
             var offset = index * upload.PartSize;
