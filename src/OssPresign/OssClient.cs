@@ -22,13 +22,11 @@ public sealed class OssClient
 
     /// <summary>Creates a client from a snapshot of <paramref name="options"/>.</summary>
     /// <param name="options">Region, endpoint, credentials and clock.</param>
-    /// <exception cref="ArgumentException">The region or endpoint is not valid.</exception>
+    /// <exception cref="ArgumentNullException">The options, or their credentials provider, clock or product, are null.</exception>
+    /// <exception cref="ArgumentException">The region, endpoint or product is not valid.</exception>
     public OssClient(OssClientOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(options.CredentialsProvider);
-        ArgumentNullException.ThrowIfNull(options.TimeProvider);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.Product);
+        OssClientOptions.ThrowIfInvalid(options);
         _region = OssEndpoint.NormalizeRegion(options.Region);
         Endpoint = OssEndpoint.Resolve(options);
         _product = options.Product;
@@ -51,8 +49,13 @@ public sealed class OssClient
     /// <param name="options">The validity; default 15 minutes.</param>
     /// <param name="cancellationToken">Cancels the credentials lookup.</param>
     /// <returns>Method, URL, expiration and the headers the request must send.</returns>
-    /// <exception cref="ArgumentException">The bucket, key or metadata is not valid (<see cref="OssNames"/>).</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The validity is not positive or exceeds 604800 s (seven days).</exception>
+    /// <exception cref="ArgumentNullException">The request's <c>Headers</c>, <c>Parameters</c> or <c>Metadata</c> was set to null.</exception>
+    /// <exception cref="ArgumentException">
+    /// The bucket, key or metadata is not valid (<see cref="OssNames"/>); or a header cannot be sent (a name that is not an
+    /// HTTP token, a value with a control character such as CR or LF, or with a non-ASCII character), or is given twice
+    /// (e.g. <c>ContentType</c> and <c>Headers["Content-Type"]</c>). The message names the header and where it was given.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">The validity is under one second or exceeds 604800 s (seven days).</exception>
     public async ValueTask<PresignResult> PresignAsync(OssObjectRequest request, PresignOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -93,7 +96,10 @@ public sealed class OssClient
     /// <param name="cancellationToken">Cancels the credentials lookup.</param>
     /// <returns>The presigned upload.</returns>
     /// <exception cref="ArgumentException">The bucket, key or upload id is not valid, or the parts would be more than 10,000.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The size or part size is out of range, or the validity exceeds seven days.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The size is negative or over <see cref="PresignedMultipartUpload.MaxObjectSize"/> (OSS's largest object), the part
+    /// size is out of range, or the validity exceeds seven days.
+    /// </exception>
     public async ValueTask<PresignedMultipartUpload> PresignMultipartUploadAsync(
         string bucket, string key, string uploadId, long objectSize, long partSize = PresignedMultipartUpload.DefaultPartSize,
         PresignOptions? options = null, CancellationToken cancellationToken = default)
@@ -101,6 +107,13 @@ public sealed class OssClient
         OssNames.ThrowIfInvalid(bucket, key);
         ArgumentException.ThrowIfNullOrWhiteSpace(uploadId);
         ArgumentOutOfRangeException.ThrowIfNegative(objectSize);
+        if (objectSize > PresignedMultipartUpload.MaxObjectSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize,
+                $"An object is at most {PresignedMultipartUpload.MaxObjectSize} bytes, the largest OSS stores " +
+                $"({PresignedMultipartUpload.MaxParts} parts of 5 GiB, the most one multipart upload holds).");
+        }
+
         if (partSize is < PresignedMultipartUpload.MinPartSize or > PresignedMultipartUpload.MaxPartSize)
         {
             throw new ArgumentOutOfRangeException(nameof(partSize), partSize,
@@ -111,12 +124,9 @@ public sealed class OssClient
         var count = PresignedMultipartUpload.PartCount(objectSize, partSize);
         if (count > PresignedMultipartUpload.MaxParts)
         {
-            var least = PresignedMultipartUpload.LeastPartSize(objectSize);
             throw new ArgumentException(
-                least > PresignedMultipartUpload.MaxPartSize
-                    ? $"{objectSize} bytes are more than {PresignedMultipartUpload.MaxParts} parts of 5 GiB, the most one multipart upload holds."
-                    : $"{objectSize} bytes in parts of {partSize} bytes are {count} parts, and OSS allows {PresignedMultipartUpload.MaxParts}: " +
-                      $"use parts of at least {least} bytes.",
+                $"{objectSize} bytes in parts of {partSize} bytes are {count} parts, and OSS allows {PresignedMultipartUpload.MaxParts}: " +
+                $"use parts of at least {PresignedMultipartUpload.LeastPartSize(objectSize)} bytes.",
                 nameof(partSize));
         }
 
@@ -149,6 +159,7 @@ public sealed class OssClient
         {
             request.Contribute(ref parts);
             parts.Extra(request.Headers, request.Parameters);
+            request.ThrowIfHeadersCannotBeSent(parts.Headers.Items);
             if (credentials is null)
             {
                 // Anonymous: an unsigned URL for a public bucket; nothing is signed, so nothing is required.
@@ -266,7 +277,7 @@ public sealed class OssClient
 
     /// <summary>
     /// The headers the caller must send, with the names as given: the default signed set and the additional headers.
-    /// A repeated name (in any case) keeps its first spelling and its last value.
+    /// Each name is there once: a request that gives a header twice is refused before signing.
     /// </summary>
     private static SignedHeaderDictionary SelectResultHeaders(
         ReadOnlySpan<KeyValuePair<string, string>> headers, IReadOnlyList<string> additional)
@@ -276,23 +287,7 @@ public sealed class OssClient
         {
             foreach (var (name, value) in headers)
             {
-                if (!CanonicalRequest.IsSigned(name, additional))
-                {
-                    continue;
-                }
-
-                var items = selected.Items;
-                var existing = items.Length - 1;
-                while (existing >= 0 && !items[existing].Key.Equals(name, StringComparison.OrdinalIgnoreCase))
-                {
-                    existing--;
-                }
-
-                if (existing >= 0)
-                {
-                    items[existing] = new(items[existing].Key, value);
-                }
-                else
+                if (CanonicalRequest.IsSigned(name, additional))
                 {
                     selected.Add(name, value);
                 }
@@ -311,14 +306,23 @@ public sealed class OssClient
 
     private static DateTimeOffset ResolveExpiration(DateTimeOffset now, PresignOptions? options)
     {
-        DateTimeOffset expiration;
+        // Whole seconds, as x-oss-expires carries them: the signing time is already truncated to a second.
+        long seconds;
         if (options?.Expiration is { } absolute)
         {
-            expiration = TruncateToSeconds(absolute);
-            if (expiration <= now)
+            if (absolute <= now)
             {
                 throw new ArgumentOutOfRangeException(nameof(options),
                     $"Expiration {absolute:O} is not after the signing time {now:O}; choose a time in the future.");
+            }
+
+            seconds = (absolute - now).Ticks / TimeSpan.TicksPerSecond;
+            if (seconds == 0)
+            {
+                // The signing time is truncated to its second, so printing both instants would read as a contradiction.
+                throw new ArgumentOutOfRangeException(nameof(options),
+                    $"Expiration {absolute:O} would make the URL valid for less than one second, and OSS counts validity in " +
+                    "whole seconds: choose a later Expiration.");
             }
         }
         else
@@ -329,17 +333,18 @@ public sealed class OssClient
                 throw new ArgumentOutOfRangeException(nameof(options), $"Expires must be at least 1 second; it is {expires}.");
             }
 
-            expiration = TruncateToSeconds(now + expires);
+            seconds = expires.Ticks / TimeSpan.TicksPerSecond;
         }
 
-        if ((expiration - now).TotalSeconds > OssV4.MaxExpiresSeconds)
+        // Checked before the expiry is computed: now + TimeSpan.MaxValue is not a date.
+        if (seconds > OssV4.MaxExpiresSeconds)
         {
             throw new ArgumentOutOfRangeException(nameof(options),
                 $"A presigned URL is valid for at most {OssV4.MaxExpiresSeconds} seconds (seven days); " +
-                $"the requested validity is {(long)(expiration - now).TotalSeconds} seconds.");
+                $"the requested validity is {seconds} seconds.");
         }
 
-        return expiration;
+        return now.AddSeconds(seconds);
     }
 
     /// <summary>The URL of an anonymous request: the parameters in order, encoded; no signature.</summary>

@@ -47,4 +47,19 @@ public sealed class OssClientOptions
 
     /// <summary>The clock that gives the signing time.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// The checks that <see cref="OssClient"/> and <see cref="Http.OssSigningHandler"/> both make of their options before
+    /// anything else (the region and endpoint are checked as they are resolved).
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The options, or their credentials provider, clock or product, are null.</exception>
+    /// <exception cref="ArgumentException">The product is empty or whitespace.</exception>
+    internal static void ThrowIfInvalid(OssClientOptions options)
+    {
+        // Static, with the argument named options, so that the messages say "options.CredentialsProvider" as callers write it.
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.CredentialsProvider);
+        ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Product);
+    }
 }

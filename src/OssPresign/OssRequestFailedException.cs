@@ -68,6 +68,11 @@ public sealed class OssRequestFailedException : Exception
     public string? StringToSign { get; init; }
 
     /// <summary>The canonical request the service computed (<c>CanonicalRequest</c>), on V4 signature mismatches.</summary>
+    /// <remarks>
+    /// It can hold the STS token: a request signed with one carries <c>x-oss-security-token</c>, in the canonical query
+    /// for a presigned URL (as the URL itself does) or in the canonical headers for an Authorization header. Treat it as
+    /// a secret while the token is valid: do not log it where the URL would not be. <see cref="ToString"/> leaves it out.
+    /// </remarks>
     public string? CanonicalRequest { get; init; }
 
     /// <summary>The signature the request carried, as the service read it (<c>SignatureProvided</c>).</summary>

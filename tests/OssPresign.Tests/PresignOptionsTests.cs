@@ -41,6 +41,58 @@ public sealed class PresignOptionsTests
     }
 
     [Fact]
+    public async Task Presign_ExpiresTimeSpanMaxValue_ThrowsNamingTheLimit_NotAnUnrepresentableDate()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ExpiresOf(new PresignOptions { Expires = TimeSpan.MaxValue }));
+
+        Assert.Equal("options", error.ParamName);
+        Assert.StartsWith("A presigned URL is valid for at most 604800 seconds (seven days); the requested validity is 922337203685 seconds.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Presign_ExpiresSevenDaysAndASecond_ThrowsTheSameMessage()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ExpiresOf(new PresignOptions { Expires = TimeSpan.FromDays(7) + TimeSpan.FromSeconds(1) }));
+
+        Assert.StartsWith("A presigned URL is valid for at most 604800 seconds (seven days); the requested validity is 604801 seconds.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Presign_ExpiresSevenDaysAndLessThanASecond_IsSevenDays() =>
+        Assert.Equal("604800", await ExpiresOf(new PresignOptions { Expires = TimeSpan.FromDays(7) + TimeSpan.FromMilliseconds(999) }));
+
+    [Fact]
+    public async Task Presign_ExpirationDateTimeOffsetMaxValue_ThrowsNamingTheLimit() =>
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ExpiresOf(new PresignOptions { Expiration = DateTimeOffset.MaxValue }));
+
+    [Fact]
+    public async Task Presign_ExpirationLessThanASecondAhead_SaysSo_NotThatItIsBeforeTheSigningTime()
+    {
+        // The clock is 0.2 s into its second, the expiration 0.9 s: after the (truncated) signing time, but not a whole second after it.
+        var clock = new FakeTimeProvider(Now.AddMilliseconds(200));
+        var expiration = Now.AddMilliseconds(900);
+
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
+            () => Client(clock).PresignAsync(Put(), new PresignOptions { Expiration = expiration }).AsTask());
+
+        Assert.StartsWith(
+            $"Expiration {expiration:O} would make the URL valid for less than one second, and OSS counts validity in whole seconds: choose a later Expiration.",
+            error.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Presign_ExpirationOneSecondAndABitAhead_IsOneSecond()
+    {
+        var clock = new FakeTimeProvider(Now.AddMilliseconds(200));
+
+        var result = await Client(clock).PresignAsync(Put(), new PresignOptions { Expiration = Now.AddMilliseconds(1900) });
+
+        Assert.Equal("1", QueryOf(result.Url)["x-oss-expires"]);
+        Assert.Equal(Now.AddSeconds(1), result.Expiration);
+    }
+
+    [Fact]
     public async Task Presign_ExpirationOverSevenDays_Throws() =>
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ExpiresOf(new PresignOptions { Expiration = Now.AddDays(7).AddSeconds(1) }));
 
@@ -157,18 +209,18 @@ public sealed class PresignOptionsTests
     [InlineData(8192, false)]
     public async Task Presign_MetadataOf8KiBOrMore_IsArgumentException(int total, bool accepted)
     {
-        // "x-oss-meta-Author" (17) + "é" (2 UTF-8 bytes) + "x-oss-meta-b" (12) + the rest: bytes, not characters, count.
+        // "x-oss-meta-Author" (17) + "e" (1) + "x-oss-meta-b" (12) + the rest: the names count with their prefix.
         var request = new InitiateMultipartUploadRequest
         {
             Bucket = "examplebucket",
             Key = "k",
-            Metadata = { ["Author"] = "é", ["x-oss-meta-b"] = new string('v', total - 17 - 2 - 12) },
+            Metadata = { ["Author"] = "e", ["x-oss-meta-b"] = new string('v', total - 17 - 1 - 12) },
         };
 
         if (accepted)
         {
             var result = await Client().PresignAsync(request);
-            Assert.Equal("é", result.SignedHeaders["x-oss-meta-author"]);
+            Assert.Equal("e", result.SignedHeaders["x-oss-meta-author"]);
         }
         else
         {

@@ -385,8 +385,8 @@ internal static class PresignCommand
             catch (ArgumentException e)
             {
                 // The options were checked above; this is what only the signer sees, e.g. an --expiration within the
-                // current second, which is not after the signing time once both are in whole seconds, or metadata of
-                // 8 KB or more.
+                // current second, which leaves less than one whole second of validity, metadata of 8 KB or more, or a
+                // header value that cannot be sent (a non-ASCII --meta value).
                 await context.ErrorWriter.WriteLineAsync($"error: {CliFormat.Message(e)}").ConfigureAwait(false);
                 return Program.BadUsage;
             }

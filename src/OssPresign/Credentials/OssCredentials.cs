@@ -6,7 +6,7 @@ public sealed class OssCredentials
     /// <summary>Creates credentials.</summary>
     /// <param name="accessKeyId">The access key id.</param>
     /// <param name="accessKeySecret">The access key secret.</param>
-    /// <param name="securityToken">The STS security token, or null for a long-term key.</param>
+    /// <param name="securityToken">The STS security token, or null (or empty or whitespace) for a long-term key.</param>
     public OssCredentials(string accessKeyId, string accessKeySecret, string? securityToken = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(accessKeyId);
@@ -18,7 +18,9 @@ public sealed class OssCredentials
 
         AccessKeyId = accessKeyId;
         AccessKeySecret = accessKeySecret;
-        SecurityToken = string.IsNullOrEmpty(securityToken) ? null : securityToken;
+        // Whitespace-only is no token, as a whitespace-only id or secret is no key: signing it would put
+        // x-oss-security-token=%20%20 in every URL, and OSS would refuse it.
+        SecurityToken = string.IsNullOrWhiteSpace(securityToken) ? null : securityToken;
     }
 
     /// <summary>The access key id.</summary>
@@ -63,7 +65,8 @@ public sealed class StaticCredentialsProvider : ICredentialsProvider
 
 /// <summary>
 /// Credentials from the environment variables <c>OSS_ACCESS_KEY_ID</c>, <c>OSS_ACCESS_KEY_SECRET</c> and the optional
-/// <c>OSS_SESSION_TOKEN</c>, read on every call so that a rotated token is picked up.
+/// <c>OSS_SESSION_TOKEN</c>, read on every call so that a rotated token is picked up. Whitespace around each value is
+/// removed, and a variable that is empty or whitespace counts as unset.
 /// </summary>
 public sealed class EnvironmentVariableCredentialsProvider : ICredentialsProvider
 {
@@ -77,13 +80,15 @@ public sealed class EnvironmentVariableCredentialsProvider : ICredentialsProvide
     public const string SessionTokenVariable = "OSS_SESSION_TOKEN";
 
     /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">A required variable is unset or empty; the message names it.</exception>
+    /// <exception cref="InvalidOperationException">A required variable is unset, empty or whitespace; the message names it.</exception>
     public ValueTask<OssCredentials?> GetCredentialsAsync(CancellationToken cancellationToken)
     {
-        var id = Environment.GetEnvironmentVariable(AccessKeyIdVariable);
-        var secret = Environment.GetEnvironmentVariable(AccessKeySecretVariable);
+        // Trimmed: a value pasted with a space or a newline around it (export OSS_ACCESS_KEY_ID=" LTAI... ") would be
+        // signed with it, and OSS answers 403 InvalidAccessKeyId with nothing to show why.
+        var id = Read(AccessKeyIdVariable);
+        var secret = Read(AccessKeySecretVariable);
         var missing = new[] { (AccessKeyIdVariable, id), (AccessKeySecretVariable, secret) }
-            .Where(v => string.IsNullOrWhiteSpace(v.Item2))
+            .Where(v => v.Item2 is null)
             .Select(v => v.Item1)
             .ToArray();
         if (missing.Length > 0)
@@ -94,7 +99,10 @@ public sealed class EnvironmentVariableCredentialsProvider : ICredentialsProvide
                 $"(and {SessionTokenVariable} for STS credentials).");
         }
 
-        return new(new OssCredentials(id!, secret!, Environment.GetEnvironmentVariable(SessionTokenVariable)));
+        return new(new OssCredentials(id!, secret!, Read(SessionTokenVariable)));
+
+        static string? Read(string variable) =>
+            Environment.GetEnvironmentVariable(variable)?.Trim() is { Length: > 0 } value ? value : null;
     }
 }
 

@@ -28,9 +28,11 @@ public sealed class OssSigningHandler : DelegatingHandler
 
     /// <summary>Creates a handler that signs with the credentials, region and clock of <paramref name="options"/>.</summary>
     /// <param name="options">The client options.</param>
+    /// <exception cref="ArgumentNullException">The options, or their credentials provider, clock or product, are null.</exception>
+    /// <exception cref="ArgumentException">The region, endpoint or product is not valid.</exception>
     public OssSigningHandler(OssClientOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        OssClientOptions.ThrowIfInvalid(options);
         _endpoint = OssEndpoint.Resolve(options);
         _region = OssEndpoint.NormalizeRegion(options.Region);
         _product = options.Product;

@@ -165,7 +165,7 @@ public sealed class UploadPartRequest : OssObjectRequest
 
     internal override string Method => "PUT";
 
-    internal override void Validate()
+    private protected override void ValidateOperation()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(PartNumber, 1, nameof(PartNumber));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(PartNumber, 10000, nameof(PartNumber));
@@ -212,7 +212,7 @@ public sealed class CompleteMultipartUploadRequest : OssObjectRequest
 
     internal override string Method => "POST";
 
-    internal override void Validate() => ArgumentException.ThrowIfNullOrEmpty(UploadId, nameof(UploadId));
+    private protected override void ValidateOperation() => ArgumentException.ThrowIfNullOrEmpty(UploadId, nameof(UploadId));
 
     internal override void Contribute(ref RequestParts parts)
     {
@@ -238,7 +238,7 @@ public sealed class AbortMultipartUploadRequest : OssObjectRequest
 
     internal override string Method => "DELETE";
 
-    internal override void Validate() => ArgumentException.ThrowIfNullOrEmpty(UploadId, nameof(UploadId));
+    private protected override void ValidateOperation() => ArgumentException.ThrowIfNullOrEmpty(UploadId, nameof(UploadId));
 
     internal override void Contribute(ref RequestParts parts)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using OssPresign.Signing;
 
 namespace OssPresign;
@@ -28,13 +29,85 @@ public abstract class OssObjectRequest
     /// <summary>The HTTP method of the operation.</summary>
     internal abstract string Method { get; }
 
-    /// <summary>Checks the operation's own properties; called before anything is signed.</summary>
-    internal virtual void Validate()
+    /// <summary>Checks the request's properties; called before anything is signed.</summary>
+    /// <exception cref="ArgumentNullException"><see cref="Headers"/> or <see cref="Parameters"/> was set to null.</exception>
+    internal void Validate()
+    {
+        // Init-settable, so a caller can set them to null; say which rather than fail with a NullReferenceException.
+        ArgumentNullException.ThrowIfNull(Headers, nameof(Headers));
+        ArgumentNullException.ThrowIfNull(Parameters, nameof(Parameters));
+        ValidateOperation();
+    }
+
+    /// <summary>Checks the operation's own properties.</summary>
+    private protected virtual void ValidateOperation()
     {
     }
 
     /// <summary>Adds the operation's own headers and parameters (OSS-V4.md §2).</summary>
     internal abstract void Contribute(ref RequestParts parts);
+
+    /// <summary>
+    /// Refuses the request's headers (<paramref name="headers"/>, as <see cref="Contribute"/> and the caller's
+    /// <see cref="Headers"/> made them) unless each can be sent (<see cref="HttpHeaderRules"/>) and is given once: a URL
+    /// signed for a header given twice could never be used, as the signature would cover both values joined and
+    /// <see cref="PresignResult.SignedHeaders"/> could hold only one.
+    /// </summary>
+    /// <exception cref="ArgumentException">A header name or value cannot be sent, or a header is given twice; the message says where it was given.</exception>
+    internal void ThrowIfHeadersCannotBeSent(ReadOnlySpan<KeyValuePair<string, string>> headers)
+    {
+        for (var i = 0; i < headers.Length; i++)
+        {
+            var (name, value) = headers[i];
+            if (HttpHeaderRules.Problem(name, value, where: null) is not null)
+            {
+                var source = SourceOfHeader(i);
+                throw new ArgumentException(HttpHeaderRules.Problem(name, value, source.Where), source.Property);
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                if (headers[j].Key.Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    var first = SourceOfHeader(j);
+                    var second = SourceOfHeader(i);
+                    throw new ArgumentException(
+                        $"Header '{headers[j].Key}' is given twice, by {first.Where} and by {second.Where} (header names ignore case): " +
+                        "give it in one place.",
+                        second.Property);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where the request's header number <paramref name="index"/> came from. Found by contributing the headers again
+    /// with their sources recorded: only a refused request needs to know, so a presign does not record them.
+    /// </summary>
+    private HeaderSource SourceOfHeader(int index)
+    {
+        var sources = new List<HeaderSource>();
+        var traced = new RequestParts { HeaderSources = sources };
+        try
+        {
+            Contribute(ref traced);
+            traced.Extra(Headers, Parameters);
+            return sources[index];
+        }
+        finally
+        {
+            traced.Dispose();
+        }
+    }
+}
+
+/// <summary>The property a header was given by, and its key there when the property is a dictionary.</summary>
+/// <param name="Property">The property, e.g. <c>ContentType</c> or <c>Metadata</c>.</param>
+/// <param name="Key">The key in <see cref="Property"/>, or null.</param>
+internal readonly record struct HeaderSource(string Property, string? Key)
+{
+    /// <summary>How the caller wrote it, e.g. <c>ContentType</c> or <c>Metadata["title"]</c>.</summary>
+    public string Where => Key is null ? Property : $"{Property}[\"{Key}\"]";
 }
 
 /// <summary>
@@ -47,19 +120,31 @@ internal struct RequestParts
 
     public PooledPairList Parameters;
 
-    public void Header(string name, string? value)
+    /// <summary>
+    /// Where each header came from, in the order of <see cref="Headers"/>, when not null: recorded only to say where a
+    /// refused header was given (<see cref="OssObjectRequest.ThrowIfHeadersCannotBeSent"/>).
+    /// </summary>
+    public List<HeaderSource>? HeaderSources;
+
+    // The property is the argument's expression (Header("Content-Type", ContentType) gives "ContentType"): a constant
+    // the compiler passes, which costs a presign nothing.
+    public void Header(string name, string? value, [CallerArgumentExpression(nameof(value))] string property = "")
     {
         if (value is not null)
         {
             Headers.Add(name, value);
+            HeaderSources?.Add(new(property, Key: null));
         }
     }
 
-    public void Header(string name, long? value) => Header(name, value?.ToString(CultureInfo.InvariantCulture));
+    public void Header(string name, long? value, [CallerArgumentExpression(nameof(value))] string property = "") =>
+        Header(name, value?.ToString(CultureInfo.InvariantCulture), property);
 
-    public void Header(string name, bool? value) => Header(name, value is null ? null : value.Value ? "true" : "false");
+    public void Header(string name, bool? value, [CallerArgumentExpression(nameof(value))] string property = "") =>
+        Header(name, value is null ? null : value.Value ? "true" : "false", property);
 
-    public void Header(string name, DateTimeOffset? value) => Header(name, value?.UtcDateTime.ToString("R", CultureInfo.InvariantCulture));
+    public void Header(string name, DateTimeOffset? value, [CallerArgumentExpression(nameof(value))] string property = "") =>
+        Header(name, value?.UtcDateTime.ToString("R", CultureInfo.InvariantCulture), property);
 
     public void Parameter(string name, string? value)
     {
@@ -70,13 +155,14 @@ internal struct RequestParts
     }
 
     /// <summary>Adds user metadata as <c>x-oss-meta-*</c> headers, prefixing the names that lack it.</summary>
-    public void Metadata(IDictionary<string, string> metadata) => AddAll(ref Headers, metadata, "x-oss-meta-");
+    public void Metadata(IDictionary<string, string> metadata) =>
+        AddAll(ref Headers, metadata, "x-oss-meta-", HeaderSources, nameof(OssObjectWriteRequest.Metadata));
 
     /// <summary>Adds the caller's own headers and parameters after the operation's.</summary>
     public void Extra(IDictionary<string, string> headers, IDictionary<string, string> parameters)
     {
-        AddAll(ref Headers, headers, prefix: null);
-        AddAll(ref Parameters, parameters, prefix: null);
+        AddAll(ref Headers, headers, prefix: null, HeaderSources, nameof(OssObjectRequest.Headers));
+        AddAll(ref Parameters, parameters, prefix: null, sources: null, property: null);
     }
 
     public void Dispose()
@@ -85,7 +171,8 @@ internal struct RequestParts
         Parameters.Dispose();
     }
 
-    private static void AddAll(ref PooledPairList list, IDictionary<string, string> pairs, string? prefix)
+    private static void AddAll(
+        ref PooledPairList list, IDictionary<string, string> pairs, string? prefix, List<HeaderSource>? sources, string? property)
     {
         if (pairs.Count == 0)
         {
@@ -97,18 +184,18 @@ internal struct RequestParts
         {
             foreach (var (name, value) in dictionary)
             {
-                Add(ref list, name, value, prefix);
+                Add(ref list, name, value, prefix, sources, property);
             }
         }
         else
         {
             foreach (var (name, value) in pairs)
             {
-                Add(ref list, name, value, prefix);
+                Add(ref list, name, value, prefix, sources, property);
             }
         }
 
-        static void Add(ref PooledPairList list, string name, string? value, string? prefix)
+        static void Add(ref PooledPairList list, string name, string? value, string? prefix, List<HeaderSource>? sources, string? property)
         {
             if (prefix is null)
             {
@@ -118,6 +205,13 @@ internal struct RequestParts
             {
                 list.Add(name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? name : prefix + name, value);
             }
+            else
+            {
+                // A null metadata value is left out of the request, so it has no header whose source to record.
+                return;
+            }
+
+            sources?.Add(new(property!, name));
         }
     }
 }
@@ -184,8 +278,9 @@ public abstract class OssObjectWriteRequest : OssObjectRequest
     public string? RequestPayer { get; init; }
 
     /// <summary>Refuses metadata that OSS would refuse with 400 when the URL is used.</summary>
-    internal override void Validate()
+    private protected override void ValidateOperation()
     {
+        ArgumentNullException.ThrowIfNull(Metadata, nameof(Metadata));
         if (Metadata.Count == 0)
         {
             return;

@@ -34,13 +34,27 @@ public sealed record PresignedMultipartUpload(
     /// <summary>The most parts an upload may have: part numbers go from 1 to 10,000.</summary>
     public const int MaxParts = 10_000;
 
+    /// <summary>
+    /// OSS's largest object: <see cref="MaxParts"/> parts of <see cref="MaxPartSize"/>, 53,687,091,200,000 bytes (the
+    /// "48.8 TB" of OSS's limits page).
+    /// </summary>
+    public const long MaxObjectSize = MaxParts * MaxPartSize;
+
     /// <summary>The default part size: 8 MiB, enough for objects up to ~78 GiB in 10,000 parts.</summary>
     public const long DefaultPartSize = 8 * 1024 * 1024;
 
     /// <summary>The least part size that cuts <paramref name="objectSize"/> bytes into at most <see cref="MaxParts"/> parts.</summary>
-    public static long LeastPartSize(long objectSize) => (objectSize + MaxParts - 1) / MaxParts;
+    /// <param name="objectSize">The object's size in bytes, not negative.</param>
+    /// <returns>The part size.</returns>
+    public static long LeastPartSize(long objectSize) =>
+        // Rounded up as ((size - 1) / n) + 1, not (size + n - 1) / n, which overflows for sizes near long.MaxValue.
+        objectSize <= 0 ? 0 : ((objectSize - 1) / MaxParts) + 1;
 
     /// <summary>The number of parts an object of <paramref name="objectSize"/> bytes has in parts of <paramref name="partSize"/>: at least one.</summary>
+    /// <param name="objectSize">The object's size in bytes.</param>
+    /// <param name="partSize">The size of every part but the last, positive.</param>
+    /// <returns>The number of parts, at most <see cref="int.MaxValue"/>.</returns>
     public static int PartCount(long objectSize, long partSize) =>
-        objectSize <= partSize ? 1 : (int)Math.Min(int.MaxValue, (objectSize + partSize - 1) / partSize);
+        // Rounded up without overflow, as in LeastPartSize: a wrapped count would be negative and pass a "too many parts" check.
+        objectSize <= partSize ? 1 : (int)Math.Min(int.MaxValue, ((objectSize - 1) / partSize) + 1);
 }

@@ -16,7 +16,11 @@ namespace OssPresign.Upload;
 /// OSS rebuilds the signature from the Content-Type, Content-MD5 and <c>x-oss-*</c> headers it receives
 /// (OSS-V4.md §1.7), so the uploader adds none of its own: without a Content-Type header, none is sent. The
 /// <see cref="HttpClient"/>'s <see cref="HttpClient.Timeout"/> bounds each attempt; for large files give it
-/// <see cref="Timeout.InfiniteTimeSpan"/> and cancel with the token instead.
+/// <see cref="Timeout.InfiniteTimeSpan"/> and cancel with the token instead. An attempt that runs out of that time is
+/// retried like a failed connection; when the last one does, the upload throws what <see cref="HttpClient"/> threw, a
+/// <see cref="TaskCanceledException"/> whose <see cref="Exception.InnerException"/> is a <see cref="TimeoutException"/>.
+/// A cancellation through the token is an <see cref="OperationCanceledException"/> without that inner exception, so
+/// <c>catch (TaskCanceledException e) when (e.InnerException is TimeoutException)</c> catches only the timeout.
 /// </remarks>
 public sealed class PresignedUploader
 {
@@ -26,16 +30,49 @@ public sealed class PresignedUploader
     /// <summary>Creates an uploader that sends through <paramref name="httpClient"/>.</summary>
     /// <param name="httpClient">The client; the uploader does not dispose it.</param>
     /// <param name="options">Retries and clock; defaults when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range; the message says which and the range.</exception>
+    /// <exception cref="ArgumentNullException">The client, or the options' clock, is null.</exception>
     public PresignedUploader(HttpClient httpClient, PresignedUploaderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         _http = httpClient;
         _options = options ?? new PresignedUploaderOptions();
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxAttempts, 1, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.BufferSize, 1024, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.InitialRetryDelay, TimeSpan.Zero, nameof(options));
+        if (_options.MaxAttempts < 1)
+        {
+            throw OutOfRange(nameof(PresignedUploaderOptions.MaxAttempts), _options.MaxAttempts, "at least 1 (1 turns retries off)");
+        }
+
+        if (_options.BufferSize < MinBufferSize)
+        {
+            throw OutOfRange(nameof(PresignedUploaderOptions.BufferSize), _options.BufferSize, $"at least {MinBufferSize} bytes");
+        }
+
+        if (_options.MaxConcurrentParts < 1)
+        {
+            throw OutOfRange(nameof(PresignedUploaderOptions.MaxConcurrentParts), _options.MaxConcurrentParts, "at least 1");
+        }
+
+        ThrowIfNotARetryDelay(nameof(PresignedUploaderOptions.InitialRetryDelay), _options.InitialRetryDelay);
+        ThrowIfNotARetryDelay(nameof(PresignedUploaderOptions.MaxRetryDelay), _options.MaxRetryDelay);
         ArgumentNullException.ThrowIfNull(_options.TimeProvider, nameof(options));
+
+        static void ThrowIfNotARetryDelay(string option, TimeSpan delay)
+        {
+            // Bounded above so that neither "now + delay" nor the doubling overflows in the middle of an upload: no
+            // presigned URL outlives seven days, so a longer wait could never be followed by an attempt anyway.
+            if (delay < TimeSpan.Zero || delay > LongestRetryDelay)
+            {
+                throw OutOfRange(option, delay, $"from 0 to {LongestRetryDelay.TotalDays} days, the longest a presigned URL is valid");
+            }
+        }
+
+        static ArgumentOutOfRangeException OutOfRange(string option, object value, string range) =>
+            new(nameof(options), $"{option} must be {range}; it is {value}.");
     }
+
+    private const int MinBufferSize = 1024;
+
+    private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromSeconds(OssV4.MaxExpiresSeconds);
 
     /// <summary>Uploads <paramref name="content"/> from its current position to its end through a presigned PUT.</summary>
     /// <param name="presigned">The presigned PUT; its <see cref="PresignResult.SignedHeaders"/> are sent as they are.</param>
@@ -43,9 +80,16 @@ public sealed class PresignedUploader
     /// <param name="progress">Receives the bytes sent so far in the current attempt; starts again from 0 on a retry.</param>
     /// <param name="cancellationToken">Cancels the upload, including a wait between attempts.</param>
     /// <returns>ETag, request id and checksums.</returns>
-    /// <exception cref="ArgumentException">The URL is not presigned for PUT, or the stream is not readable and seekable.</exception>
+    /// <exception cref="ArgumentException">
+    /// The URL is not presigned for PUT, a signed header cannot be sent (see the other overload), or the stream is not
+    /// readable and seekable.
+    /// </exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public Task<PresignedUploadResult> UploadAsync(PresignResult presigned, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(presigned);
@@ -63,9 +107,17 @@ public sealed class PresignedUploader
     /// <param name="progress">Receives the bytes sent so far in the current attempt; starts again from 0 on a retry.</param>
     /// <param name="cancellationToken">Cancels the upload, including a wait between attempts.</param>
     /// <returns>ETag, request id and checksums.</returns>
-    /// <exception cref="ArgumentException">The URL is not an absolute http(s) URL, a header is malformed, or the stream is not readable and seekable.</exception>
+    /// <exception cref="ArgumentException">
+    /// The URL is not an absolute http(s) URL; a header cannot be sent (its name is not an HTTP token, or its value has a
+    /// control character such as CR or LF, or a non-ASCII character); a Content-Length header does not match the
+    /// stream; or the stream is not readable and seekable. Checked before anything is sent.
+    /// </exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public Task<PresignedUploadResult> UploadAsync(
         string url, IEnumerable<KeyValuePair<string, string>> headers, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -80,7 +132,7 @@ public sealed class PresignedUploader
         }
 
         var requestUri = ParseUrl(url);
-        var headerList = headers.ToList();
+        var headerList = CheckHeaders(headers, nameof(headers));
         var length = content.Length - content.Position;
         foreach (var (name, value) in headerList)
         {
@@ -103,6 +155,10 @@ public sealed class PresignedUploader
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public Task<PresignedUploadResult> UploadFileAsync(PresignResult presigned, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(presigned);
@@ -120,6 +176,10 @@ public sealed class PresignedUploader
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload.</exception>
     /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public async Task<PresignedUploadResult> UploadFileAsync(
         string url, IEnumerable<KeyValuePair<string, string>> headers, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -141,16 +201,21 @@ public sealed class PresignedUploader
     /// <param name="initiate">The presigned InitiateMultipartUpload.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The upload id, for <see cref="OssClient.PresignMultipartUploadAsync"/>.</returns>
-    /// <exception cref="ArgumentException">The URL is not presigned for POST.</exception>
+    /// <exception cref="ArgumentException">The URL is not presigned for POST, or a signed header cannot be sent.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused it.</exception>
     /// <exception cref="HttpRequestException">The connection failed.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed (the <see cref="Exception.InnerException"/> is a <see cref="TimeoutException"/>,
+    /// as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     public async Task<string> InitiateMultipartUploadAsync(PresignResult initiate, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(initiate);
         ThrowIfNot(initiate, "POST", "InitiateMultipartUpload");
+        var headers = CheckHeaders(initiate.SignedHeaders, nameof(initiate));
         using var empty = new MemoryStream([], writable: false);
         return await SendWithRetriesAsync(
-            HttpMethod.Post, initiate.Url, ParseUrl(initiate.Url), [.. initiate.SignedHeaders], empty, 0, null,
+            HttpMethod.Post, initiate.Url, ParseUrl(initiate.Url), headers, empty, 0, null,
             async (response, _, token) => ReadElement(await response.Content.ReadAsStringAsync(token).ConfigureAwait(false), "UploadId"),
             cancellationToken, retry: false).ConfigureAwait(false);
     }
@@ -169,10 +234,14 @@ public sealed class PresignedUploader
     /// </param>
     /// <param name="cancellationToken">Cancels the upload; the parts sent stay until the upload is aborted or completed.</param>
     /// <returns>The completed object's ETag (not an MD5: <c>"HEX-N"</c>), request id and CRC-64; <see cref="PresignedUploadResult.Attempts"/> counts the completion's attempts.</returns>
-    /// <exception cref="ArgumentException">The file's size is not the upload's, or the upload's URLs do not fit its sizes.</exception>
+    /// <exception cref="ArgumentException">The file's size is not the upload's, the upload's URLs do not fit its sizes, or a signed header cannot be sent.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused a part or the completion, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">A connection still failed after the retries.</exception>
+    /// <exception cref="TaskCanceledException">
+    /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
+    /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
+    /// </exception>
     /// <exception cref="IOException">The file could not be read, an answer lacked its ETag, or the completion's answer was lost and its retry found the upload completed.</exception>
     public async Task<PresignedUploadResult> UploadPartsAsync(
         PresignedMultipartUpload upload, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
@@ -197,17 +266,21 @@ public sealed class PresignedUploader
                 $"The upload has {upload.Parts.Count} part URLs; {upload.ObjectSize} bytes in parts of {upload.PartSize} bytes need {count}.", nameof(upload));
         }
 
-        foreach (var part in upload.Parts)
+        // Every URL and header checked before the first part goes, so that a bad one does not stop the upload halfway.
+        var partHeaders = new List<KeyValuePair<string, string>>[count];
+        for (var i = 0; i < count; i++)
         {
-            ThrowIfNot(part, "PUT", "UploadPart");
+            ThrowIfNot(upload.Parts[i], "PUT", "UploadPart");
+            partHeaders[i] = CheckHeaders(upload.Parts[i].SignedHeaders, nameof(upload));
         }
 
         ThrowIfNot(upload.Complete, "POST", "CompleteMultipartUpload");
+        var completeHeaders = CheckHeaders(upload.Complete.SignedHeaders, nameof(upload));
         var etags = new string[count];
         long sentInAll = 0;
         long highestReported = -1;
         var reportLock = new Lock();
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxConcurrentParts), CancellationToken = cancellationToken };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentParts, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (index, token) =>
         {
             var offset = index * upload.PartSize;
@@ -237,7 +310,7 @@ public sealed class PresignedUploader
                 try
                 {
                     result = await SendWithRetriesAsync(
-                        HttpMethod.Put, part.Url, ParseUrl(part.Url), [.. part.SignedHeaders], file, size, partProgress, ResultAsync(size), token).ConfigureAwait(false);
+                        HttpMethod.Put, part.Url, ParseUrl(part.Url), partHeaders[index], file, size, partProgress, ResultAsync(size), token).ConfigureAwait(false);
                 }
                 catch (OssRequestFailedException e)
                 {
@@ -261,7 +334,7 @@ public sealed class PresignedUploader
         try
         {
             return await SendWithRetriesAsync(
-                HttpMethod.Post, complete.Url, ParseUrl(complete.Url), [.. complete.SignedHeaders], body, body.Length, null,
+                HttpMethod.Post, complete.Url, ParseUrl(complete.Url), completeHeaders, body, body.Length, null,
                 async (response, attempt, token) => (await ResultAsync(upload.ObjectSize)(response, attempt, token).ConfigureAwait(false)) with
                 {
                     // OSS puts the ETag in the XML body; the header is not documented for this operation.
@@ -320,6 +393,25 @@ public sealed class PresignedUploader
     private sealed class SyncProgress(Action<long> report) : IProgress<long>
     {
         public void Report(long value) => report(value);
+    }
+
+    /// <summary>
+    /// The headers as a list, each checked to be sendable (<see cref="HttpHeaderRules"/>) before any attempt: HttpClient
+    /// would send a CR or LF raw (a header injection), and refuse a non-ASCII value only as it sends, with an error that
+    /// reads like a failed connection and would be retried.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> CheckHeaders(IEnumerable<KeyValuePair<string, string>> headers, string paramName)
+    {
+        var list = headers.ToList();
+        foreach (var (name, value) in list)
+        {
+            if (HttpHeaderRules.Problem(name ?? string.Empty, value ?? string.Empty, where: null) is { } problem)
+            {
+                throw new ArgumentException(problem, paramName);
+            }
+        }
+
+        return list;
     }
 
     private static Uri ParseUrl(string url)
@@ -420,7 +512,7 @@ public sealed class PresignedUploader
                 continue;
             }
 
-            // Raw values, unvalidated and unnormalized: the signature covers them byte for byte. Content headers
+            // Raw values, checked (CheckHeaders) but not normalized: the signature covers them byte for byte. Content headers
             // (Content-Type, Content-MD5, Content-Disposition, ...) are refused by the request headers and go on the content.
             if (!request.Headers.TryAddWithoutValidation(name, value) && !body.Headers.TryAddWithoutValidation(name, value))
             {

@@ -3,19 +3,19 @@ namespace OssPresign.Upload;
 /// <summary>How a <see cref="PresignedUploader"/> retries and which clock it reads.</summary>
 public sealed class PresignedUploaderOptions
 {
-    /// <summary>Attempts in all, the first included; 1 turns retries off. Default 4.</summary>
+    /// <summary>Attempts in all, the first included: at least 1, which turns retries off. Default 4.</summary>
     public int MaxAttempts { get; init; } = 4;
 
-    /// <summary>The wait before the first retry; each later wait doubles it. Default 1 second.</summary>
+    /// <summary>The wait before the first retry; each later wait doubles it. 0 to 7 days; default 1 second.</summary>
     public TimeSpan InitialRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The longest wait between attempts. Default 30 seconds.</summary>
+    /// <summary>The longest wait between attempts. 0 to 7 days (no presigned URL lives longer); default 30 seconds.</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The size of the buffer the body is copied through; the most of it held in memory. Default 80 KiB.</summary>
+    /// <summary>The size of the buffer the body is copied through; the most of it held in memory. At least 1024 bytes; default 80 KiB.</summary>
     public int BufferSize { get; init; } = 80 * 1024;
 
-    /// <summary>How many parts of a multipart upload are sent at once. Default 4.</summary>
+    /// <summary>How many parts of a multipart upload are sent at once: at least 1. Default 4.</summary>
     public int MaxConcurrentParts { get; init; } = 4;
 
     /// <summary>The clock for the expiry check and the retry waits.</summary>

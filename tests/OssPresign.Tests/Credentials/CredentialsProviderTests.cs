@@ -50,7 +50,46 @@ public sealed class CredentialsProviderTests
         Assert.Null(credentials!.SecurityToken);
     }
 
+    [Fact]
+    public async Task Environment_TrimsWhitespaceAroundEachVariable()
+    {
+        using var env = new EnvironmentScope(("OSS_ACCESS_KEY_ID", " LTAIx "), ("OSS_ACCESS_KEY_SECRET", "\tenv-secret\n"), ("OSS_SESSION_TOKEN", " env-token\r\n"));
+
+        var credentials = await new EnvironmentVariableCredentialsProvider().GetCredentialsAsync(default);
+
+        Assert.Equal(("LTAIx", "env-secret", "env-token"), (credentials!.AccessKeyId, credentials.AccessKeySecret, credentials.SecurityToken));
+    }
+
     [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    [InlineData("\n")]
+    public async Task Environment_WhitespaceOnlyToken_IsNoToken(string token)
+    {
+        using var env = new EnvironmentScope(("OSS_ACCESS_KEY_ID", "env-id"), ("OSS_ACCESS_KEY_SECRET", "env-secret"), ("OSS_SESSION_TOKEN", token));
+
+        var credentials = await new EnvironmentVariableCredentialsProvider().GetCredentialsAsync(default);
+
+        Assert.Null(credentials!.SecurityToken);
+    }
+
+    [Fact]
+    public async Task Environment_WhitespaceOnlyToken_PutsNoTokenInTheUrl()
+    {
+        using var env = new EnvironmentScope(("OSS_ACCESS_KEY_ID", "env-id"), ("OSS_ACCESS_KEY_SECRET", "env-secret"), ("OSS_SESSION_TOKEN", "  "));
+        var client = new OssClient(new OssClientOptions { Region = "cn-hangzhou", CredentialsProvider = new EnvironmentVariableCredentialsProvider() });
+
+        var result = await client.PresignAsync(new GetObjectRequest { Bucket = "examplebucket", Key = "k" });
+
+        Assert.DoesNotContain("x-oss-security-token", result.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OssCredentials_WhitespaceOnlyToken_IsNoToken() => Assert.Null(new OssCredentials("id", "s", " \t").SecurityToken);
+
+    [Theory]
+    [InlineData("  ", "s", "OSS_ACCESS_KEY_ID")]
+    [InlineData("id", "\t", "OSS_ACCESS_KEY_SECRET")]
     [InlineData(null, "s", "OSS_ACCESS_KEY_ID")]
     [InlineData("id", null, "OSS_ACCESS_KEY_SECRET")]
     public async Task Environment_MissingVariable_ErrorNamesIt(string? id, string? secret, string missing)

@@ -63,11 +63,38 @@ public sealed class PresignMultipartUploadTests
         Assert.Contains("are 10001 parts, and OSS allows 10000: use parts of at least 102401 bytes.", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Presign_MoreThan10000PartsOf5GiB_SaysThatIsTheLimit()
+    [Theory]
+    [InlineData(PresignedMultipartUpload.MaxObjectSize + 1)]
+    [InlineData(60_000_000_000_000)]
+    [InlineData(long.MaxValue - 10)]
+    [InlineData(long.MaxValue)]
+    public async Task Presign_MoreThanTheLargestObject_SaysThatIsTheLimit(long objectSize)
     {
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => Client().PresignMultipartUploadAsync("examplebucket", "k", "U1", 60_000_000_000_000, 5L << 30).AsTask());
-        Assert.Contains("60000000000000 bytes are more than 10000 parts of 5 GiB, the most one multipart upload holds.", error.Message, StringComparison.Ordinal);
+        // long.MaxValue - 10 once wrapped the part count negative, past the 10,000-parts check, into an OverflowException.
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
+            () => Client().PresignMultipartUploadAsync("examplebucket", "k", "U1", objectSize, PresignedMultipartUpload.MaxPartSize).AsTask());
+
+        Assert.Equal("objectSize", error.ParamName);
+        Assert.StartsWith(
+            "An object is at most 53687091200000 bytes, the largest OSS stores (10000 parts of 5 GiB, the most one multipart upload holds).",
+            error.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Presign_TheLargestObject_Is10000PartsOf5GiB()
+    {
+        var upload = await Client().PresignMultipartUploadAsync("examplebucket", "k", "U1", PresignedMultipartUpload.MaxObjectSize, PresignedMultipartUpload.MaxPartSize);
+
+        Assert.Equal(PresignedMultipartUpload.MaxParts, upload.Parts.Count);
+    }
+
+    [Fact]
+    public void PartCountAndLeastPartSize_OfHugeSizes_DoNotOverflow()
+    {
+        Assert.Equal(int.MaxValue, PresignedMultipartUpload.PartCount(long.MaxValue - 10, PresignedMultipartUpload.MinPartSize));
+        Assert.Equal(1_717_986_919, PresignedMultipartUpload.PartCount(long.MaxValue - 10, PresignedMultipartUpload.MaxPartSize));
+        Assert.Equal(922_337_203_685_478, PresignedMultipartUpload.LeastPartSize(long.MaxValue));
     }
 
     [Fact]

@@ -268,6 +268,118 @@ public sealed class PresignedUploaderTests
         await Assert.ThrowsAsync<FileNotFoundException>(() => uploader.UploadFileAsync(put, Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"))));
     }
 
+    [Theory]
+    [InlineData("x-oss-meta-note", "a\r\nx-oss-meta-injected: 1", "a control character (U+000D) at index 1")]
+    [InlineData("Content-Type", "text/plain\n", "a control character (U+000A) at index 10")]
+    [InlineData("x-oss-meta-title", "Résumé", "a non-ASCII character (U+00E9) at index 1")]
+    public async Task Upload_HeaderValueThatCannotBeSent_IsRefusedBeforeAnythingIsSent(string name, string value, string problem)
+    {
+        // HttpClient would send CR LF raw, and refuse a non-ASCII value only as it sends, in an error the uploader retried.
+        var handler = new RecordingHandler(_ => Ok());
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            () => new PresignedUploader(new HttpClient(handler)).UploadAsync("http://127.0.0.1:9000/b/k?x=1", [new(name, value)], new MemoryStream(Body(10))));
+
+        Assert.Equal("headers", error.ParamName);
+        Assert.StartsWith($"The value of header '{name}' has {problem}", error.Message, StringComparison.Ordinal);
+        Assert.Empty(handler.Requests);
+    }
+
+    [Theory]
+    [InlineData("x-oss-meta-bad name")]
+    [InlineData("x-oss-meta-a:b")]
+    public async Task Upload_HeaderNameThatIsNotAToken_IsRefusedBeforeAnythingIsSent(string name)
+    {
+        var handler = new RecordingHandler(_ => Ok());
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            () => new PresignedUploader(new HttpClient(handler)).UploadAsync("http://127.0.0.1:9000/b/k?x=1", [new(name, "v")], new MemoryStream(Body(10))));
+
+        Assert.StartsWith($"Header name '{name}' is not valid", error.Message, StringComparison.Ordinal);
+        Assert.Empty(handler.Requests);
+    }
+
+    [Fact]
+    public async Task Upload_PresignResultMadeByHandWithAnUnsendableHeader_IsRefusedToo()
+    {
+        var time = new FakeTimeProvider(Start);
+        var presigned = await PresignPutAsync(time, TimeSpan.FromHours(1));
+        var handler = new RecordingHandler(_ => Ok());
+        var forged = presigned with { SignedHeaders = new Dictionary<string, string> { ["x-oss-meta-a"] = "1\n2" } };
+
+        await Assert.ThrowsAsync<ArgumentException>(() => new PresignedUploader(new HttpClient(handler)).UploadAsync(forged, new MemoryStream(Body(10))));
+        await Assert.ThrowsAsync<ArgumentException>(() => new PresignedUploader(new HttpClient(handler)).InitiateMultipartUploadAsync(forged with { Method = "POST" }));
+        Assert.Empty(handler.Requests);
+    }
+
+    [Fact]
+    public async Task Upload_HttpClientTimeoutOnEveryAttempt_IsATaskCanceledExceptionWithATimeoutInside()
+    {
+        var time = new FakeTimeProvider(Start);
+        var presigned = await PresignPutAsync(time, TimeSpan.FromHours(1));
+        var handler = new HangingHandler();
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromMilliseconds(100) };
+        var uploader = new PresignedUploader(http, new PresignedUploaderOptions { MaxAttempts = 2, InitialRetryDelay = TimeSpan.Zero, TimeProvider = time });
+
+        var error = await Assert.ThrowsAsync<TaskCanceledException>(() => uploader.UploadAsync(presigned, new MemoryStream(Body(10))));
+
+        Assert.IsType<TimeoutException>(error.InnerException);
+        Assert.Equal(2, handler.Attempts);
+    }
+
+    [Fact]
+    public async Task Upload_CancelledByTheCaller_IsACancellationWithoutATimeoutInside_AndNotRetried()
+    {
+        var time = new FakeTimeProvider(Start);
+        var presigned = await PresignPutAsync(time, TimeSpan.FromHours(1));
+        var handler = new HangingHandler();
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(5) };
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        var uploader = new PresignedUploader(http, new PresignedUploaderOptions { InitialRetryDelay = TimeSpan.Zero, TimeProvider = time });
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => uploader.UploadAsync(presigned, new MemoryStream(Body(10)), cancellationToken: cancellation.Token));
+
+        Assert.IsNotType<TimeoutException>(error.InnerException);
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+        Assert.Equal(1, handler.Attempts);
+    }
+
+    [Fact]
+    public void Constructor_OptionsOutOfRange_AreRefusedSayingTheRange()
+    {
+        var cases = new (PresignedUploaderOptions Options, string Message)[]
+        {
+            (new() { MaxAttempts = 0 }, "MaxAttempts must be at least 1 (1 turns retries off); it is 0."),
+            (new() { BufferSize = 1023 }, "BufferSize must be at least 1024 bytes; it is 1023."),
+            (new() { MaxConcurrentParts = 0 }, "MaxConcurrentParts must be at least 1; it is 0."),
+            (new() { MaxConcurrentParts = -4 }, "MaxConcurrentParts must be at least 1; it is -4."),
+            (new() { InitialRetryDelay = TimeSpan.FromSeconds(-1) }, "InitialRetryDelay must be from 0 to 7 days, the longest a presigned URL is valid; it is -00:00:01."),
+            (new() { InitialRetryDelay = TimeSpan.MaxValue }, "InitialRetryDelay must be from 0 to 7 days, the longest a presigned URL is valid; it is 10675199.02:48:05.4775807."),
+            (new() { MaxRetryDelay = TimeSpan.FromSeconds(-1) }, "MaxRetryDelay must be from 0 to 7 days, the longest a presigned URL is valid; it is -00:00:01."),
+            (new() { MaxRetryDelay = TimeSpan.FromDays(7) + TimeSpan.FromTicks(1) }, "MaxRetryDelay must be from 0 to 7 days, the longest a presigned URL is valid; it is 7.00:00:00.0000001."),
+        };
+
+        foreach (var (options, message) in cases)
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => new PresignedUploader(new HttpClient(), options));
+
+            Assert.Equal("options", error.ParamName);
+            Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Constructor_OptionsAtTheEdgesOfTheirRanges_AreAccepted() =>
+        _ = new PresignedUploader(new HttpClient(), new PresignedUploaderOptions
+        {
+            MaxAttempts = 1,
+            BufferSize = 1024,
+            MaxConcurrentParts = 1,
+            InitialRetryDelay = TimeSpan.Zero,
+            MaxRetryDelay = TimeSpan.FromDays(7),
+        });
+
     private static HttpResponseMessage Ok()
     {
         var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([]) };
@@ -310,6 +422,21 @@ public sealed class PresignedUploaderTests
                 body.ToArray(),
                 (time ?? TimeProvider.System).GetUtcNow()));
             return respond(Requests.Count);
+        }
+    }
+
+    /// <summary>Never answers: each attempt ends only when HttpClient's timeout or the caller's token cancels it.</summary>
+    private sealed class HangingHandler : HttpMessageHandler
+    {
+        private int _attempts;
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _attempts);
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            throw new InvalidOperationException("Unreachable: the delay only ends by cancellation.");
         }
     }
 
