@@ -269,12 +269,14 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         LocalOssServerOptions options, LocalOssConfigFile config)
     {
         var configured = options.AccessKeys.Concat(config.ToAccessKeys()).ToList();
-        var envId = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.AccessKeyIdVariable);
-        var envSecret = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.AccessKeySecretVariable);
+        // Trimmed, and whitespace-only is unset, as the library's EnvironmentVariableCredentialsProvider reads them: the
+        // server must accept the key that clients reading the same variables sign with.
+        var envId = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.AccessKeyIdVariable)?.Trim();
+        var envSecret = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.AccessKeySecretVariable)?.Trim();
         if (!string.IsNullOrEmpty(envId) && !string.IsNullOrEmpty(envSecret))
         {
             // The environment's key has full access; a session token there makes it an STS key that requests must carry.
-            var envToken = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.SessionTokenVariable);
+            var envToken = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.SessionTokenVariable)?.Trim();
             var envKey = new LocalAccessKey(envId, envSecret) { SecurityToken = string.IsNullOrEmpty(envToken) ? null : envToken };
             return ([envKey, .. configured.Where(k => k.AccessKeyId != envId)], new OssCredentials(envId, envSecret, envKey.SecurityToken), false);
         }
