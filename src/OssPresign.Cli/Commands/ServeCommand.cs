@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.CommandLine;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using OssPresign.Server;
 using Spectre.Console;
