@@ -186,7 +186,7 @@ internal static class BucketEndpoints
                 w.WriteElementString("Key", Text(o.Key));
                 w.WriteElementString("LastModified", OssError.FormatTime(o.LastModified));
                 w.WriteElementString("ETag", o.ETag);
-                w.WriteElementString("Type", "Normal");
+                w.WriteElementString("Type", o.ObjectType);
                 w.WriteElementString("Size", o.Size.ToString(CultureInfo.InvariantCulture));
                 w.WriteElementString("StorageClass", "Standard");
                 if (version == 1 || target.GetQuery("fetch-owner") == "true")

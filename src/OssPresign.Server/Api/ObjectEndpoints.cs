@@ -258,7 +258,7 @@ internal static class ObjectEndpoints
         }
 
         response.Headers["x-oss-hash-crc64ecma"] = stored.Crc64.ToString(CultureInfo.InvariantCulture);
-        response.Headers["x-oss-object-type"] = stored.IsMultipart ? "Multipart" : "Normal";
+        response.Headers["x-oss-object-type"] = stored.ObjectType;
         response.Headers["x-oss-storage-class"] = "Standard";
     }
 

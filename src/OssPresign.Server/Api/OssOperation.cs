@@ -74,6 +74,13 @@ internal static class OssOperations
             return (null, OssError.NotImplemented(target.HasQuery("uploadId") ? "UploadPartCopy" : "CopyObject"));
         }
 
+        if ((HttpMethods.IsPut(method) || HttpMethods.IsPost(method)) && (headers.ContainsKey("x-oss-callback") || target.HasQuery("callback")))
+        {
+            // OSS would call the callback and answer with its body, which clients parse (ali-oss fails on an empty
+            // 200): refused before the upload rather than stored without the callback its client waits for.
+            return (null, OssError.NotImplemented("The upload callback (x-oss-callback)"));
+        }
+
         if (target.HasQuery("uploadId"))
         {
             return method switch

@@ -52,6 +52,17 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
             return TryVerifyPresigned(request, target, region, out principal, out error);
         }
 
+        if (authorization.StartsWith("OSS ", StringComparison.Ordinal))
+        {
+            // "OSS AccessKeyId:Signature" is Signature V1, which OSS accepts; said as plainly as for V1 URLs, rather
+            // than as a malformed V4 header with OSS's EC for one.
+            error = OssError.AccessDenied(
+                "Signature V1 (Authorization: OSS ...) is not accepted by the local server; sign with Signature V4 (OSS4-HMAC-SHA256), " +
+                "e.g. ali-oss with authorizationV4: true.",
+                ServerEc.UnsupportedSignature);
+            return false;
+        }
+
         if (authorization.Length > 0)
         {
             return TryVerifyHeader(request, target, region, authorization, out principal, out error);

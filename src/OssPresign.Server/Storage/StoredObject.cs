@@ -42,6 +42,9 @@ internal sealed record StoredObject(
 
     /// <summary>Whether CompleteMultipartUpload made it: its ETag is not the MD5 of its body.</summary>
     public bool IsMultipart => EntityTag.Contains('-', StringComparison.Ordinal);
+
+    /// <summary>OSS's object type, in <c>x-oss-object-type</c> and listings: <c>Multipart</c> or <c>Normal</c>.</summary>
+    public string ObjectType => IsMultipart ? "Multipart" : "Normal";
 }
 
 /// <summary>What became of a PutObject.</summary>

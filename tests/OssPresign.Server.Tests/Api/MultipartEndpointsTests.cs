@@ -59,6 +59,11 @@ public sealed class MultipartEndpointsTests
         // The ETag is not the body's MD5, so there is no Content-MD5 to give (as on OSS).
         Assert.Null(get.Content.Headers.ContentMD5);
 
+        // Listings say the type too.
+        using var http = t.CreateSigningClient();
+        var listing = XElement.Parse(await http.GetStringAsync(new Uri($"/{Bucket}/?list-type=2&prefix=video/", UriKind.Relative)));
+        Assert.Equal("Multipart", listing.Element("Contents")?.Element("Type")?.Value);
+
         // The upload is gone with its parts: one body file remains, the object's.
         using var again = await UploadPartAsync(t, "video/big.bin", uploadId, 4, [1]);
         await AssertErrorAsync(again, HttpStatusCode.NotFound, "NoSuchUpload");

@@ -211,6 +211,37 @@ public sealed class HeaderModeTests
         Assert.Equal(HttpStatusCode.Forbidden, anonymous.StatusCode);
     }
 
+    [Fact]
+    public async Task UploadCallback_IsNotImplemented_AndNothingIsStored()
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = t.CreateSigningClient();
+        using var put = new HttpRequestMessage(HttpMethod.Put, new Uri("/examplebucket/called-back.txt", UriKind.Relative)) { Content = new ByteArrayContent([1]) };
+        put.Headers.Add("x-oss-callback", Convert.ToBase64String("{\"callbackUrl\":\"http://127.0.0.1:1/cb\",\"callbackBody\":\"bucket=${bucket}\"}"u8));
+
+        using var refused = await http.SendAsync(put);
+        using var get = await http.GetAsync(new Uri("/examplebucket/called-back.txt", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotImplemented, refused.StatusCode);
+        Assert.Contains("x-oss-callback", (await TestServer.ErrorAsync(refused)).Element("Message")?.Value, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignatureV1Header_IsRefusedAsSuch()
+    {
+        await using var t = await TestServer.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/examplebucket/v1.txt", UriKind.Relative));
+        request.Headers.TryAddWithoutValidation("Authorization", "OSS test-key:bm90LWEtc2lnbmF0dXJl");
+
+        using var refused = await t.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var error = await TestServer.ErrorAsync(refused);
+        Assert.StartsWith("Signature V1 (Authorization: OSS ...) is not accepted by the local server", error.Element("Message")?.Value, StringComparison.Ordinal);
+        Assert.Equal("LOCAL-0007", error.Element("EC")?.Value);
+    }
+
     /// <summary>Signs with a clock stopped at <paramref name="signingTime"/> while the server's clock has moved on.</summary>
     private static async Task<HttpResponseMessage> SendSignedAtAsync(TestServer t, HttpRequestMessage request, DateTimeOffset signingTime)
     {
