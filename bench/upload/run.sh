@@ -65,7 +65,7 @@ if [[ $build == 1 ]]; then
 fi
 
 # A full run keeps ~4.8 GB per round (both 1 GiB bodies, nginx's 4 KiB files, ours' database); a disk that fills
-# mid-run fails it half-way, so refuse up front.
+# mid-run fails it half-way, so refuse up front, with a margin: 2 x the large body + 3 GiB per round.
 mkdir -p "$BENCH_DIR"
 needed_mib=$(( ROUNDS * (2 * LARGE_MIB + 3 * 1024) ))
 free_mib=$(( $(df --output=avail -k "$BENCH_DIR" | tail -1) / 1024 ))

@@ -53,8 +53,9 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     public string Region { get; }
 
     /// <summary>
-    /// The key to use: <c>OSS_ACCESS_KEY_ID</c>/<c>OSS_ACCESS_KEY_SECRET</c> (full access) when set, else the first
-    /// configured key (with its policy), else a development key generated once and saved in the data folder.
+    /// The key to use: the first of <see cref="LocalOssServerOptions.AccessKeys"/> when there are any (the environment is
+    /// then not read), else <c>OSS_ACCESS_KEY_ID</c>/<c>OSS_ACCESS_KEY_SECRET</c> (full access) when set, else the first
+    /// key of the config file (with its policy), else a development key generated once and saved in the data folder.
     /// </summary>
     public OssCredentials Credentials { get; }
 
@@ -269,6 +270,14 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         LocalOssServerOptions options, LocalOssConfigFile config)
     {
         var configured = options.AccessKeys.Concat(config.ToAccessKeys()).ToList();
+        if (options.AccessKeys.Count > 0)
+        {
+            // Keys declared in code are what an embedding test suite means to sign with: the shell's OSS_ACCESS_KEY_*
+            // (exported for serve, say) must not replace them, or the suite would pass in CI and fail on a desk.
+            var first = options.AccessKeys[0];
+            return (configured, new OssCredentials(first.AccessKeyId, first.AccessKeySecret, first.SecurityToken), false);
+        }
+
         // Trimmed, and whitespace-only is unset, as the library's EnvironmentVariableCredentialsProvider reads them: the
         // server must accept the key that clients reading the same variables sign with.
         var envId = Environment.GetEnvironmentVariable(EnvironmentVariableCredentialsProvider.AccessKeyIdVariable)?.Trim();

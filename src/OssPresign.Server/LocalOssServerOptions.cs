@@ -41,7 +41,11 @@ public sealed class LocalOssServerOptions
     /// </summary>
     public string? ConfigFile { get; init; }
 
-    /// <summary>Access keys declared in code; the same as the config file's <c>accessKeys</c>.</summary>
+    /// <summary>
+    /// Access keys declared in code; the same as the config file's <c>accessKeys</c>. When there are any, the first is
+    /// <see cref="LocalOssServer.Credentials"/> and <c>OSS_ACCESS_KEY_ID</c> / <c>OSS_ACCESS_KEY_SECRET</c> are not used,
+    /// so that a test suite that declares its keys does not depend on the shell it runs in.
+    /// </summary>
     public IList<LocalAccessKey> AccessKeys { get; init; } = [];
 
     /// <summary>

@@ -42,6 +42,15 @@ public sealed class KestrelLimitsTests(ITestOutputHelper output)
         Assert.Equal(TimeSpan.FromMinutes(2), limits.KeepAliveTimeout);
         Assert.Equal(1000, limits.MaxConcurrentConnections);
         Assert.False(kestrel.AddServerHeader);
+
+        // Protocols: HTTP/1.1 only, so an HTTP/2 request (prior knowledge, as h2c has no upgrade here) gets no HTTP/2 answer.
+        using var http2 = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, server.Server.Endpoint)
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        await Assert.ThrowsAsync<HttpRequestException>(() => http2.SendAsync(request));
     }
 
     [Fact]
