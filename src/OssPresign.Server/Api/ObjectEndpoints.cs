@@ -92,7 +92,34 @@ internal static class ObjectEndpoints
             NullIfEmpty(request.Headers.CacheControl),
             NullIfEmpty(request.Headers.Expires),
             metadata);
-        return CheckUserMetadata(metadata);
+        return CheckSetting(request, "x-oss-object-acl", ObjectAcls, kept: ["default", "private"], "An object ACL that is not private")
+            ?? CheckSetting(request, "x-oss-storage-class", StorageClasses, kept: ["Standard"], "A storage class other than Standard")
+            ?? CheckUserMetadata(metadata);
+    }
+
+    /// <summary>The values of <c>x-oss-object-acl</c> OSS accepts.</summary>
+    private static readonly string[] ObjectAcls = ["default", "private", "public-read", "public-read-write"];
+
+    /// <summary>The values of <c>x-oss-storage-class</c> OSS accepts (case-sensitive, the strict reading).</summary>
+    private static readonly string[] StorageClasses = ["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"];
+
+    /// <summary>
+    /// A setting this server does not keep: a value OSS refuses is 400 InvalidArgument, as there; a valid one that the
+    /// server cannot honour (a public-read object, an Archive one that must be restored) is 501 rather than stored as
+    /// something else, so that a test never passes here on behaviour OSS would not have.
+    /// </summary>
+    private static OssError? CheckSetting(HttpRequest request, string header, string[] valid, string[] kept, string unsupported)
+    {
+        if (!request.Headers.TryGetValue(header, out var given))
+        {
+            return null;
+        }
+
+        var value = given.ToString();
+        return !valid.Contains(value, StringComparer.Ordinal)
+            ? OssError.InvalidArgument($"{header} '{value}' is not one of {string.Join(", ", valid)}.", ServerEc.InvalidArgument, header, value)
+            : kept.Contains(value, StringComparer.Ordinal) ? null
+            : OssError.NotImplemented($"{unsupported} ({header}: {value})");
     }
 
     /// <summary>The error for a body that could not be read whole: too large, cut short or malformed. Nothing was stored.</summary>

@@ -176,6 +176,41 @@ public sealed class ObjectEndpointsTests
     }
 
     [Theory]
+    [InlineData("x-oss-object-acl", "private", 200)]
+    [InlineData("x-oss-object-acl", "default", 200)]
+    [InlineData("x-oss-object-acl", "public-read", 501)]
+    [InlineData("x-oss-object-acl", "bogus", 400)]
+    [InlineData("x-oss-storage-class", "Standard", 200)]
+    [InlineData("x-oss-storage-class", "IA", 501)]
+    [InlineData("x-oss-storage-class", "Archive", 501)]
+    [InlineData("x-oss-storage-class", "standard", 400)]
+    public async Task AclAndStorageClass_AreKeptOnlyWhenPrivateAndStandard_RefusedOtherwise_AndNothingElseIsStored(string header, string value, int status)
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest
+        {
+            Bucket = "examplebucket",
+            Key = "setting.txt",
+            Headers = new Dictionary<string, string> { [header] = value },
+        });
+
+        using var response = await t.Http.SendAsync(TestServer.Request(presigned, new ByteArrayContent([1])));
+        using var get = await t.GetAsync("examplebucket", "setting.txt");
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (status == 200)
+        {
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+            return;
+        }
+
+        var error = await TestServer.ErrorAsync(response);
+        Assert.Equal(status == 400 ? "InvalidArgument" : "NotImplemented", error.Element("Code")?.Value);
+        Assert.Contains($"{header}", error.Element("Message")?.Value, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    [Theory]
     [InlineData("file_type", "x")]
     [InlineData("a+b", "x")]
     [InlineData("a.b", "x")]
