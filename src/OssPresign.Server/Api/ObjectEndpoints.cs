@@ -7,7 +7,7 @@ using OssPresign.Signing;
 
 namespace OssPresign.Server.Api;
 
-/// <summary>PutObject, GetObject, HeadObject and DeleteObject, and what the multipart steps share with them.</summary>
+/// <summary>PutObject, GetObject, HeadObject, GetObjectMeta and DeleteObject, and what the multipart steps share with them.</summary>
 internal static class ObjectEndpoints
 {
     /// <summary>
@@ -255,6 +255,23 @@ internal static class ObjectEndpoints
                 body.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// GetObjectMeta (<c>HEAD ?objectMeta</c>): the object's size, ETag and Last-Modified only, as OSS answers it; no
+    /// conditions, no stored headers.
+    /// </summary>
+    public static IResult GetObjectMeta(HttpResponse response, BucketInfo bucket, string key, ObjectStore store)
+    {
+        if (store.GetObject(bucket.Name, key) is not { } stored)
+        {
+            return OssError.NoSuchKey(key);
+        }
+
+        response.Headers.ETag = stored.ETag;
+        response.Headers.LastModified = stored.LastModified.ToString("R", CultureInfo.InvariantCulture);
+        response.ContentLength = stored.Size;
+        return Results.Empty;
     }
 
     /// <summary>DeleteObject: 204 whether or not the key existed, as OSS.</summary>

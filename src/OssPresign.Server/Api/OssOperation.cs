@@ -13,6 +13,7 @@ internal enum OssOperation
     PutObject,
     GetObject,
     HeadObject,
+    GetObjectMeta,
     DeleteObject,
     InitiateMultipartUpload,
     UploadPart,
@@ -32,7 +33,7 @@ internal static class OssOperations
     private static readonly HashSet<string> UnsupportedSubresources = new(StringComparer.Ordinal)
     {
         "acl", "append", "bucketInfo", "comp", "cors", "delete", "encryption", "inventory", "lifecycle", "location", "logging",
-        "objectMeta", "policy", "position", "qos", "referer", "replication", "requestPayment", "restore", "select",
+        "policy", "position", "qos", "referer", "replication", "requestPayment", "restore", "select",
         "stat", "symlink", "tagging", "transferAcceleration", "versionId", "versioning", "versions",
         "website", "worm", "x-oss-process",
     };
@@ -105,6 +106,12 @@ internal static class OssOperations
             return HttpMethods.IsPost(method) ? (OssOperation.InitiateMultipartUpload, null) : (null, OssError.MethodNotAllowed(method, "Object"));
         }
 
+        if (target.HasQuery("objectMeta"))
+        {
+            // OSS documents GetObjectMeta as a HEAD; another method with ?objectMeta is not served as anything else.
+            return HttpMethods.IsHead(method) ? (OssOperation.GetObjectMeta, null) : (null, OssError.NotImplemented($"{method} with the 'objectMeta' sub-resource"));
+        }
+
         return method switch
         {
             _ when HttpMethods.IsPut(method) => (OssOperation.PutObject, null),
@@ -124,7 +131,7 @@ internal static class OssOperations
         OssOperation.DeleteBucket => AccessPolicy.Actions.DeleteBucket,
         OssOperation.ListObjects or OssOperation.ListObjectsV2 => AccessPolicy.Actions.ListObjects,
         OssOperation.PutObject => AccessPolicy.Actions.PutObject,
-        OssOperation.GetObject or OssOperation.HeadObject => AccessPolicy.Actions.GetObject,
+        OssOperation.GetObject or OssOperation.HeadObject or OssOperation.GetObjectMeta => AccessPolicy.Actions.GetObject,
         OssOperation.DeleteObject => AccessPolicy.Actions.DeleteObject,
         OssOperation.InitiateMultipartUpload or OssOperation.UploadPart or OssOperation.CompleteMultipartUpload => AccessPolicy.Actions.PutObject,
         OssOperation.AbortMultipartUpload => AccessPolicy.Actions.AbortMultipartUpload,

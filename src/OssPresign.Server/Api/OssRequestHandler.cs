@@ -148,6 +148,7 @@ internal sealed partial class OssRequestHandler(ObjectStore store, RequestAuthen
             OssOperation.ListObjectsV2 => BucketEndpoints.ListObjects(target, bucket, store, version: 2),
             OssOperation.PutObject => await ObjectEndpoints.PutObjectAsync(context, bucket, target.Key!, store).ConfigureAwait(false),
             OssOperation.GetObject or OssOperation.HeadObject => ObjectEndpoints.GetObject(context, target, bucket, store),
+            OssOperation.GetObjectMeta => ObjectEndpoints.GetObjectMeta(context.Response, bucket, target.Key!, store),
             OssOperation.DeleteObject => ObjectEndpoints.DeleteObject(bucket, target.Key!, store),
             OssOperation.InitiateMultipartUpload => MultipartEndpoints.Initiate(context, target, bucket, store),
             OssOperation.UploadPart => await MultipartEndpoints.UploadPartAsync(context, target, bucket, store).ConfigureAwait(false),

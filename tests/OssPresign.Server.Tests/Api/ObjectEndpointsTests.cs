@@ -175,6 +175,29 @@ public sealed class ObjectEndpointsTests
         Assert.Equal("InvalidDigest", (await TestServer.ErrorAsync(response)).Element("Code")?.Value);
     }
 
+    [Fact]
+    public async Task GetObjectMeta_GivesSizeETagAndLastModified_Only()
+    {
+        await using var t = await TestServer.StartAsync();
+        using (var put = await t.PutAsync("examplebucket", "meta/of.bin", new byte[1234]))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        using var http = t.CreateSigningClient();
+        using var meta = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, new Uri("/examplebucket/meta/of.bin?objectMeta", UriKind.Relative)));
+        using var missing = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, new Uri("/examplebucket/meta/none.bin?objectMeta", UriKind.Relative)));
+        using var get = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri("/examplebucket/meta/of.bin?objectMeta", UriKind.Relative)));
+
+        Assert.Equal(HttpStatusCode.OK, meta.StatusCode);
+        Assert.Equal($"\"{Convert.ToHexString(System.Security.Cryptography.MD5.HashData(new byte[1234]))}\"", meta.Headers.ETag?.Tag);
+        Assert.Equal(1234, meta.Content.Headers.ContentLength);
+        Assert.NotNull(meta.Content.Headers.LastModified);
+        Assert.False(meta.Headers.Contains("x-oss-meta-origin") || meta.Headers.Contains("x-oss-object-type"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.NotImplemented, get.StatusCode);
+    }
+
     [Theory]
     [InlineData("x-oss-object-acl", "private", 200)]
     [InlineData("x-oss-object-acl", "default", 200)]

@@ -80,9 +80,18 @@ describe('ali-oss header-signed V4 requests', () => {
     assert.equal(head.res.headers['content-length'], String(bytes.length));
     assert.equal(head.res.headers['content-type'], 'application/x-interop');
 
+    // GetObjectMeta (HEAD ?objectMeta): size, ETag and Last-Modified only.
+    const meta = await client.getObjectMeta(key);
+    assert.equal(meta.status, 200);
+    assert.equal(meta.res.headers.etag, `"${createMd5Hex(bytes)}"`);
+    assert.equal(meta.res.headers['content-length'], String(bytes.length));
+    assert.ok(meta.res.headers['last-modified']);
+    assert.equal(meta.res.headers['x-oss-meta-author'], undefined);
+
     const del = await client.delete(key);
     assert.equal(del.res.status, 204);
     await rejects(client.head(key), 404);
+    await rejects(client.getObjectMeta(key), 404);
     await rejects(client.get(key), 404, 'NoSuchKey');
   });
 
