@@ -304,6 +304,12 @@ internal static class ObjectEndpoints
         response.Headers["x-oss-hash-crc64ecma"] = stored.Crc64.ToString(CultureInfo.InvariantCulture);
         response.Headers["x-oss-object-type"] = stored.ObjectType;
         response.Headers["x-oss-storage-class"] = "Standard";
+
+        // An object is data, not a page of this server: an uploaded HTML or SVG file rendered on the server's own
+        // origin could call the upload page's same-origin presign API, which signs with the server's keys. A sandboxed
+        // document has an opaque origin, which that API refuses. (OSS serves such files from its default domain as
+        // downloads; this keeps the bytes and type as stored.)
+        response.Headers.ContentSecurityPolicy = "sandbox";
     }
 
     /// <summary>RFC 7232 order: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since.</summary>

@@ -23,6 +23,9 @@ internal static partial class ConsolePresign
 {
     private const int DefaultExpiresSeconds = 3600;
     private const int MaxExpiresSeconds = 604800;
+
+    /// <summary>How much longer than its parts a multipart upload's abort URL is valid.</summary>
+    private const int AbortGraceSeconds = 3600;
     private const int MaxBodyBytes = 16 * 1024;
     private const int MaxContentTypeLength = 256;
 
@@ -110,13 +113,14 @@ internal static partial class ConsolePresign
 
         var upload = await Client(context, r.Bucket, r.PutCredentials)
             .PresignMultipartUploadAsync(r.Bucket.Name, r.Key, initiated.UploadId, size, partSize, r.Options, context.RequestAborted).ConfigureAwait(false);
+        var abort = await PresignAbortAsync(context, r, initiated.UploadId).ConfigureAwait(false);
         var get = await PresignGetAsync(context, r).ConfigureAwait(false);
         var logger = Logger(context);
         LogPresignedMultipart(logger, r.Bucket.Name, upload.Parts.Count, r.ExpiresSeconds);
         return TypedResults.Json(
             new ConsoleMultipartResponse(
                 upload.UploadId, upload.PartSize, [.. upload.Parts.Select(p => new ConsoleUrl(p.Url, p.SignedHeaders))],
-                new ConsoleUrl(upload.Complete.Url, upload.Complete.SignedHeaders), new ConsoleUrl(upload.Abort.Url, upload.Abort.SignedHeaders),
+                new ConsoleUrl(upload.Complete.Url, upload.Complete.SignedHeaders), abort,
                 upload.Complete.Expiration, get),
             ConsoleJson.Default.ConsoleMultipartResponse);
     }
@@ -204,6 +208,26 @@ internal static partial class ConsolePresign
         return (new CheckedRequest(bucket, key, contentType, expires, body.Size, body.PartSize, putCredentials), null);
     }
 
+    /// <summary>
+    /// The abort of a failed or cancelled upload, signed apart from the parts: with a key that may
+    /// oss:AbortMultipartUpload (the key that may upload need not), and valid an hour longer than the parts, so that an
+    /// upload that failed because its URLs expired can still be aborted. Null when no key may abort there.
+    /// </summary>
+    private static async Task<ConsoleUrl?> PresignAbortAsync(HttpContext context, CheckedRequest r, string uploadId)
+    {
+        if (context.RequestServices.GetRequiredService<AccessKeyStore>()
+                .CredentialsAllowedTo(OssOperation.AbortMultipartUpload, r.Bucket.Region, r.Bucket.Name, r.Key) is not { } abortCredentials)
+        {
+            return null;
+        }
+
+        var expires = TimeSpan.FromSeconds(Math.Min(r.ExpiresSeconds + AbortGraceSeconds, MaxExpiresSeconds));
+        var abort = await Client(context, r.Bucket, abortCredentials)
+            .PresignAsync(new AbortMultipartUploadRequest { Bucket = r.Bucket.Name, Key = r.Key, UploadId = uploadId }, new PresignOptions { Expires = expires }, context.RequestAborted)
+            .ConfigureAwait(false);
+        return new ConsoleUrl(abort.Url, abort.SignedHeaders);
+    }
+
     /// <summary>A presigned GET of the object for the page's download link; null when no key may read it.</summary>
     private static async Task<string?> PresignGetAsync(HttpContext context, CheckedRequest r) =>
         context.RequestServices.GetRequiredService<AccessKeyStore>().CredentialsAllowedTo(OssOperation.GetObject, r.Bucket.Region, r.Bucket.Name, r.Key) is { } getCredentials
@@ -284,7 +308,7 @@ internal sealed record ConsolePresignResponse(string Method, string Url, DateTim
 /// to give up.
 /// </summary>
 internal sealed record ConsoleMultipartResponse(
-    string UploadId, long PartSize, IReadOnlyList<ConsoleUrl> Parts, ConsoleUrl Complete, ConsoleUrl Abort, DateTimeOffset Expiration, string? GetUrl);
+    string UploadId, long PartSize, IReadOnlyList<ConsoleUrl> Parts, ConsoleUrl Complete, ConsoleUrl? Abort, DateTimeOffset Expiration, string? GetUrl);
 
 /// <summary>A presigned URL and the headers to send with it exactly.</summary>
 internal sealed record ConsoleUrl(string Url, IReadOnlyDictionary<string, string> SignedHeaders);

@@ -239,6 +239,40 @@ public sealed class ConsoleApiTests : IAsyncLifetime
         Assert.DoesNotContain("browser-test-secret", root.GetRawText(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task PresignMultipart_SignsTheAbortWithAKeyThatMayAbort_ValidLongerThanTheParts_OrLeavesItOut()
+    {
+        const string UploadsOnly = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["acs:oss:*:*:examplebucket/*"]}]}""";
+        const string AbortsUploads = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:AbortMultipartUpload"],"Resource":["acs:oss:*:*:examplebucket/uploads/*"]}]}""";
+        await using var server = await ConsoleTestServer.StartAsync(o => new LocalOssServerOptions
+        {
+            Port = 0,
+            DataDirectory = o.DataDirectory,
+            Buckets = o.Buckets,
+            EnableConsole = true,
+            AccessKeys = [new LocalAccessKey("uploader", "uploader-secret") { Policy = UploadsOnly }, new LocalAccessKey("janitor", "janitor-secret") { Policy = AbortsUploads }],
+        });
+
+        using var response = await server.Http.SendAsync(PresignRequest(
+            new { bucket = "examplebucket", key = "uploads/big.bin", size = 300_000, partSize = 102_400, expiresSeconds = 60 }, server.Server.Endpoint, path: "presign-multipart"));
+        using var elsewhere = await server.Http.SendAsync(PresignRequest(
+            new { bucket = "examplebucket", key = "other/big.bin", size = 300_000, partSize = 102_400 }, server.Server.Endpoint, path: "presign-multipart"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var abort = json.RootElement.GetProperty("abort").GetProperty("url").GetString()!;
+        Assert.Contains("x-oss-credential=janitor%2F", abort, StringComparison.Ordinal);
+        Assert.Contains("x-oss-expires=3660&", abort, StringComparison.Ordinal);
+        Assert.Contains("x-oss-credential=uploader%2F", json.RootElement.GetProperty("parts")[0].GetProperty("url").GetString(), StringComparison.Ordinal);
+        using var aborted = await server.Http.DeleteAsync(new Uri(abort));
+        Assert.Equal(HttpStatusCode.NoContent, aborted.StatusCode);
+
+        // No key may abort under other/: no abort URL, rather than one that can only get 403.
+        Assert.Equal(HttpStatusCode.OK, elsewhere.StatusCode);
+        using var other = JsonDocument.Parse(await elsewhere.Content.ReadAsStringAsync());
+        Assert.Equal(JsonValueKind.Null, other.RootElement.GetProperty("abort").ValueKind);
+    }
+
     [Theory]
     [InlineData("""{"bucket":"examplebucket","key":"a.bin"}""")]
     [InlineData("""{"bucket":"examplebucket","key":"a.bin","size":-1}""")]

@@ -176,6 +176,23 @@ public sealed class ObjectEndpointsTests
     }
 
     [Fact]
+    public async Task Get_OfAnHtmlObject_IsSandboxed_SoItCannotActAsThisServersOrigin()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "page.html", ContentType = "text/html" });
+        using (var put = await t.Http.SendAsync(TestServer.Request(presigned, new StringContent("<script>alert(1)</script>", System.Text.Encoding.UTF8, "text/html"))))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        using var get = await t.GetAsync("examplebucket", "page.html");
+
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("text/html", get.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("sandbox", TestServer.Single(get.Headers, "Content-Security-Policy"));
+    }
+
+    [Fact]
     public async Task GetObjectMeta_GivesSizeETagAndLastModified_Only()
     {
         await using var t = await TestServer.StartAsync();

@@ -382,7 +382,9 @@ async function uploadParts(row, upload, file) {
   }
 
   // Nothing of a failed upload should stay on the server; whether the abort works or not, the failure is reported.
-  await send('DELETE', upload.abort, null);
+  if (upload.abort) {
+    await send('DELETE', upload.abort, null);
+  }
   row.fail(describeFailure(failure.result, failure.url, { contentType: '' }, failure.signed));
 }
 
