@@ -9,7 +9,7 @@ namespace OssPresign.Browser.Tests.Console;
 
 /// <summary>The upload page in a real Chromium against the in-process server.</summary>
 [Collection(SharedBrowser.Name)]
-public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
+public sealed partial class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
 {
     private static readonly LocatorAssertionsToHaveAttributeOptions UploadTimeout = new() { Timeout = 60_000 };
 

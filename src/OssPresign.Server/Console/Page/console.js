@@ -20,13 +20,15 @@ const PART_ATTEMPTS = 3;
 
 function formatBytes(bytes) {
   const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let value = bytes;
+  // Whole bytes (a speed is a fraction of bytes per second), one decimal above; a value that would print as 1024 of
+  // a unit is shown in the next unit instead.
+  let value = Math.round(bytes);
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  while (unit < units.length - 1 && value >= (unit === 0 ? 1024 : 1023.95)) {
     value /= 1024;
     unit += 1;
   }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 // One row of the Uploads list: progress bar, speed and outcome of one file.
@@ -297,11 +299,21 @@ function lowerCaseKeys(headers) {
   return lower;
 }
 
-// "Name: value" lines (blank lines skipped) -> lower-case name -> value; throws with a message for the form.
+// "Name: value" lines (blank lines skipped) -> lower-case name -> value; throws with a message for the form. The
+// block may be pasted with the label presign prints before its first header ("Signed headers:  Content-Type: ...")
+// or inspect before the headers given ("Headers given:"), and with presign's "(none: ...)" for no header.
 function parseHeaders(text) {
   const headers = {};
+  let firstLineSeen = false;
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.trim();
+    let line = raw.trim();
+    if (!firstLineSeen && line.length > 0) {
+      firstLineSeen = true;
+      line = line.replace(/^(signed headers|headers given):\s*/i, '');
+      if (/^\(none\b/i.test(line)) {
+        line = '';
+      }
+    }
     if (line.length === 0) {
       continue;
     }
