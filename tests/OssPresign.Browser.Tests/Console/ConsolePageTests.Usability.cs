@@ -4,7 +4,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace OssPresign.Browser.Tests.Console;
 
-/// <summary>What a first-time user meets: the console stays clean, sizes read well, text fits a phone.</summary>
+/// <summary>What a first-time user meets: the console stays clean, keyboard focus stays put, text fits a phone.</summary>
 public sealed partial class ConsolePageTests
 {
     [Fact]
@@ -69,6 +69,40 @@ public sealed partial class ConsolePageTests
         await Expect(_page.Locator("#results .result").First).ToHaveAttributeAsync("data-state", "done", UploadTimeout);
         Assert.Equal(0, await HorizontalOverflowAsync());
         await ScreenshotAsync("console-phone.png");
+    }
+
+    [Fact]
+    public async Task UploadMode_StartedFromTheKeyboard_GivesFocusBackToTheUploadButton()
+    {
+        await OpenAsync(_server.ConsoleAddress);
+        await _page.GetByLabel("Bucket").SelectOptionAsync("examplebucket");
+        await _page.GetByLabel("Choose files, or drop them here").SetInputFilesAsync(
+            new FilePayload { Name = "keyboard.txt", MimeType = "text/plain", Buffer = [1] });
+        var button = _page.GetByRole(AriaRole.Button, new() { Name = "Upload" });
+        await button.FocusAsync();
+        await _page.Keyboard.PressAsync("Enter");
+        await Expect(_page.Locator("#results .result").First).ToHaveAttributeAsync("data-state", "done", UploadTimeout);
+
+        await Expect(button).ToBeEnabledAsync();
+        await Expect(button).ToBeFocusedAsync();
+    }
+
+    [Fact]
+    public async Task PasteMode_StartedFromTheKeyboard_GivesFocusBackToTheUploadButton()
+    {
+        var presigned = await _server.Server.CreateClient().PresignAsync(
+            new PutObjectRequest { Bucket = "examplebucket", Key = "notes/keyboard.txt", ContentType = "text/plain" });
+        await OpenAsync(_server.ConsoleAddress);
+        await _page.GetByLabel("Paste a presigned URL").CheckAsync();
+        await _page.GetByLabel("Presigned URL", new() { Exact = true }).FillAsync(presigned.Url);
+        await _page.GetByLabel("Signed headers", new() { Exact = true }).FillAsync("Content-Type: text/plain");
+        await _page.GetByLabel("File", new() { Exact = true }).SetInputFilesAsync(new FilePayload { Name = "keyboard.txt", MimeType = "text/plain", Buffer = [1] });
+        var button = _page.GetByRole(AriaRole.Button, new() { Name = "Upload" });
+        await button.FocusAsync();
+        await _page.Keyboard.PressAsync("Enter");
+        await Expect(_page.Locator("#results .result").First).ToHaveAttributeAsync("data-state", "done", UploadTimeout);
+
+        await Expect(button).ToBeFocusedAsync();
     }
 
     [Fact]

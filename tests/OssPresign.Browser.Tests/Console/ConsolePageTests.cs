@@ -108,7 +108,7 @@ public sealed partial class ConsolePageTests(BrowserFixture browser) : IAsyncLif
     }
 
     [Fact]
-    public async Task UploadMode_APartThatKeepsFailing_FailsTheRow_AndAbortsTheUpload()
+    public async Task UploadMode_APartThatKeepsFailing_FailsTheRow_AbortsTheUpload_AndSaysThePartsWereRemoved()
     {
         // Every attempt at part 2 dies on the way (the network drops it); the page retries, gives up, and aborts.
         var attempts = 0;
@@ -126,8 +126,9 @@ public sealed partial class ConsolePageTests(BrowserFixture browser) : IAsyncLif
         var row = _page.Locator("#results .result").First;
         await Expect(row).ToHaveAttributeAsync("data-state", "failed", UploadTimeout);
 
-        Assert.Equal(3, attempts);
+        Assert.Equal(5, attempts);
         await Expect(row.Locator(".error-code")).ToHaveTextAsync("Network error");
+        await Expect(row.Locator(".result-cleanup")).ToHaveTextAsync("The upload was aborted: its parts were removed from the server.");
         Assert.Equal(HttpStatusCode.NotFound, (await _server.GetObjectAsync("examplebucket", "doomed.bin")).Status);
         using var signing = SigningClient();
         Assert.DoesNotContain("<Upload>", await signing.GetStringAsync("/examplebucket/?uploads"), StringComparison.Ordinal);
@@ -287,15 +288,17 @@ public sealed partial class ConsolePageTests(BrowserFixture browser) : IAsyncLif
     }
 
     /// <summary>A client that signs with the server's key (Authorization header), for the requests no URL was presigned for.</summary>
-    private HttpClient SigningClient() => new(new OssPresign.Http.OssSigningHandler(new OssClientOptions
+    private HttpClient SigningClient() => SigningClient(_server, "browser-test-key", "browser-test-secret");
+
+    private static HttpClient SigningClient(ConsoleTestServer server, string keyId, string secret) => new(new OssPresign.Http.OssSigningHandler(new OssClientOptions
     {
-        Region = _server.Server.Region,
-        Endpoint = _server.Server.Endpoint,
+        Region = server.Server.Region,
+        Endpoint = server.Server.Endpoint,
         UsePathStyle = true,
-        CredentialsProvider = new StaticCredentialsProvider("browser-test-key", "browser-test-secret"),
+        CredentialsProvider = new StaticCredentialsProvider(keyId, secret),
     }, new SocketsHttpHandler()))
     {
-        BaseAddress = _server.Server.Endpoint,
+        BaseAddress = server.Server.Endpoint,
     };
 
     private async Task OpenAsync(Uri address)

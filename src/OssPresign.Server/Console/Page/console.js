@@ -16,7 +16,33 @@ const byId = (id) => document.getElementById(id);
 // up to PART_ATTEMPTS times.
 const MULTIPART_ABOVE = 64 * 1024 * 1024;
 const PARALLEL_PARTS = 3;
-const PART_ATTEMPTS = 3;
+const PART_ATTEMPTS = 5;
+
+// The wait before a part's next attempt doubles from RETRY_BASE_MS (0.5, 1, 2, 4 s), so that the attempts span a
+// short outage such as a server restart (7.5 s at least) instead of failing within a fraction of a second; each wait
+// is stretched by up to half at random, so that parts that failed together do not all come back at the same moment.
+const RETRY_BASE_MS = 500;
+
+function retryDelayMs(failedAttempt) {
+  const base = RETRY_BASE_MS * 2 ** (failedAttempt - 1);
+  return base + Math.random() * (base / 2);
+}
+
+// Resolves after ms, or at once when signal aborts (a cancelled upload does not sit out its backoff).
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+    if (signal.aborted) {
+      done();
+    }
+  });
+}
 
 function formatBytes(bytes) {
   const units = ['B', 'KiB', 'MiB', 'GiB'];
@@ -29,6 +55,45 @@ function formatBytes(bytes) {
     unit += 1;
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+// The running uploads, each form's one batch at a time: the page asks before it is left while there are any, and
+// aborts their multipart uploads as it goes.
+const batches = new Set();
+
+// One run of a form's uploads: its Upload button is disabled and its Cancel button shown until it ends. Cancel stops
+// the transfer under way (the XMLHttpRequests are aborted) and the files not yet started.
+class Batch {
+  constructor(startButton, cancelButton) {
+    this.startButton = startButton;
+    this.cancelButton = cancelButton;
+    this.controller = new AbortController();
+    this.signal = this.controller.signal;
+    // The multipart upload under way, so that leaving the page can abort it.
+    this.multipart = null;
+    this.onCancel = () => this.controller.abort();
+  }
+
+  start() {
+    batches.add(this);
+    this.cancelButton.addEventListener('click', this.onCancel);
+    this.cancelButton.hidden = false;
+    this.startButton.disabled = true;
+  }
+
+  end() {
+    batches.delete(this);
+    this.cancelButton.removeEventListener('click', this.onCancel);
+    // Disabling the focused Upload button, or hiding the focused Cancel button, sends keyboard focus to <body>; give
+    // it back to the Upload button, unless the user has moved it elsewhere meanwhile.
+    const active = document.activeElement;
+    const lost = !active || active === document.body || active === this.startButton || active === this.cancelButton;
+    this.cancelButton.hidden = true;
+    this.startButton.disabled = false;
+    if (lost) {
+      this.startButton.focus();
+    }
+  }
 }
 
 // One row of the Uploads list: progress bar, speed and outcome of one file.
@@ -47,11 +112,20 @@ class UploadRow {
     // Progress events seen while bytes were still outstanding; the tests read this to know progress was shown.
     this.partialProgressEvents = 0;
     this.element.dataset.partialProgressEvents = '0';
-    byId('results').prepend(this.element);
+  }
+
+  // Puts the rows of one batch at the top of the Uploads list, in the order of the files.
+  static show(rows) {
+    byId('results').prepend(...rows.map((row) => row.element));
   }
 
   setState(state) {
     this.element.dataset.state = state;
+    if (state === 'waiting') {
+      this.percent.textContent = 'Waiting';
+    } else if (state === 'presigning') {
+      this.percent.textContent = '0%';
+    }
   }
 
   setTarget(target) {
@@ -110,7 +184,29 @@ class UploadRow {
     this.outcome.append(details);
   }
 
-  // problem: { title, code, message, hint, requestId, details: [[name, value]] }
+  // Cancelled by the user. note: what became of the file; cleanup: what became of a multipart upload's parts
+  // (see abortUpload), or undefined.
+  cancel(note, cleanup) {
+    this.setState('cancelled');
+    this.speed.textContent = '';
+    this.outcome.replaceChildren();
+    const summary = document.createElement('p');
+    summary.className = 'result-cancelled';
+    summary.textContent = note;
+    this.outcome.append(summary);
+    if (cleanup?.removed) {
+      this.outcome.append(cleanupReport(cleanup));
+    } else if (cleanup) {
+      // Parts left behind are a problem to fix, as a failure is.
+      const box = document.createElement('div');
+      box.className = 'error';
+      box.setAttribute('role', 'alert');
+      box.append(cleanupReport(cleanup));
+      this.outcome.append(box);
+    }
+  }
+
+  // problem: { title, code, message, hint, requestId, details: [[name, value]], cleanup (see abortUpload) }
   fail(problem) {
     this.setState('failed');
     this.speed.textContent = '';
@@ -161,8 +257,36 @@ class UploadRow {
       more.append(summary, pre);
       box.append(more);
     }
+    if (problem.cleanup) {
+      box.append(cleanupReport(problem.cleanup));
+    }
     this.outcome.append(box);
   }
+}
+
+// What became of a multipart upload's parts after a failure or a cancel, in words; when they stay on the server,
+// how to remove them.
+function cleanupReport(cleanup) {
+  const report = document.createElement('div');
+  report.className = 'result-cleanup';
+  const text = document.createElement('p');
+  report.append(text);
+  if (cleanup.removed) {
+    text.textContent = 'The upload was aborted: its parts were removed from the server.';
+    return report;
+  }
+  text.textContent = `${cleanup.why} So the parts of upload ${cleanup.uploadId} stay on the server and take space; `
+    + 'restarting the server does not remove them. To remove them, presign the abort with a key that may '
+    + 'oss:AbortMultipartUpload (in OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET) and run the curl line it prints:';
+  const command = document.createElement('pre');
+  const code = document.createElement('code');
+  code.className = 'cleanup-command';
+  const quote = (value) => `'${value.replaceAll("'", "'\\''")}'`;
+  code.textContent = `oss-presign presign --method abort --endpoint ${window.location.origin} --path-style`
+    + ` --region ${cleanup.region} --bucket ${cleanup.bucket} --object ${quote(cleanup.key)} --upload-id ${cleanup.uploadId}`;
+  command.append(code);
+  report.append(command);
+  return report;
 }
 
 // An OSS error body: <Error><Code/><Message/><RequestId/><EC/>…</Error>; null when the body is something else.
@@ -243,11 +367,21 @@ function describeFailure(result, url, sent, signed) {
 }
 
 // PUTs body to url with exactly these headers, reporting (bytes sent, bytes in all) as it goes; resolves (never
-// rejects) with what happened.
-function put(url, headers, body, onProgress) {
+// rejects) with what happened: { cancelled: true } when signal aborted it.
+function put(url, headers, body, onProgress, signal) {
   return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve({ cancelled: true });
+      return;
+    }
     const xhr = new XMLHttpRequest();
     const started = performance.now();
+    const cancel = () => xhr.abort();
+    signal.addEventListener('abort', cancel);
+    const settle = (result) => {
+      signal.removeEventListener('abort', cancel);
+      resolve(result);
+    };
     xhr.open('PUT', url);
     for (const [name, value] of Object.entries(headers)) {
       xhr.setRequestHeader(name, value);
@@ -255,7 +389,7 @@ function put(url, headers, body, onProgress) {
     xhr.upload.addEventListener('progress', (event) => {
       onProgress(event.loaded, event.lengthComputable ? event.total : body.size);
     });
-    xhr.addEventListener('load', () => resolve({
+    xhr.addEventListener('load', () => settle({
       ok: xhr.status >= 200 && xhr.status < 300,
       status: xhr.status,
       statusText: xhr.statusText,
@@ -264,14 +398,14 @@ function put(url, headers, body, onProgress) {
       body: xhr.responseText,
       elapsedMs: performance.now() - started,
     }));
-    xhr.addEventListener('error', () => resolve({ networkError: true }));
-    xhr.addEventListener('abort', () => resolve({ networkError: true }));
+    xhr.addEventListener('error', () => settle({ networkError: true }));
+    xhr.addEventListener('abort', () => settle({ cancelled: true }));
     xhr.send(body);
   });
 }
 
 // Uploads one file and fills its row. signed: lower-case header name -> value, as the URL was signed.
-async function uploadTo(row, url, signed, file, getUrl) {
+async function uploadTo(row, url, signed, file, getUrl, signal) {
   const headers = {};
   for (const [name, value] of Object.entries(signed)) {
     headers[name] = value;
@@ -280,8 +414,10 @@ async function uploadTo(row, url, signed, file, getUrl) {
   const sent = { contentType: signed['content-type'] ?? file.type };
   const started = performance.now();
   row.setState('uploading');
-  const result = await put(url, headers, file, (loaded, total) => row.progress(loaded, total, performance.now() - started));
-  if (result.ok) {
+  const result = await put(url, headers, file, (loaded, total) => row.progress(loaded, total, performance.now() - started), signal);
+  if (result.cancelled) {
+    row.cancel('Cancelled: the transfer was stopped, so the object is not stored (unless the server had already received all of it).');
+  } else if (result.ok) {
     const note = new URL(url).origin === window.location.origin
       ? '(not in the response)'
       : '(not readable: the bucket\'s CORS rule does not expose ETag)';
@@ -338,52 +474,76 @@ function parseHeaders(text) {
 }
 
 // Uploads a file in parts through a presigned multipart upload (from api/presign-multipart): PARALLEL_PARTS parts
-// at a time, each retried on a network error or a 5xx, then the completion with the part list; on failure the upload
-// is aborted, so that no part stays behind.
-async function uploadParts(row, upload, file) {
+// at a time, each retried with backoff on a network error or a 5xx, then the completion with the part list. On
+// failure or cancel the upload is aborted, so that no part stays behind, and the row says whether that worked.
+// target: { bucket, key, region }, for the row's instructions when the parts stay.
+async function uploadParts(row, upload, file, target, signal) {
   const started = performance.now();
   const count = upload.parts.length;
   const sentByPart = new Array(count).fill(0);
   const etags = new Array(count);
   let failure = null;
   let next = 0;
+  // Stops every part when the user cancels or when one part has failed for good: the upload is aborted then, and
+  // parts still in flight or waiting to retry would only be wasted. (By hand: AbortSignal.any is too recent for
+  // some browsers still in use.)
+  const stopParts = new AbortController();
+  const halt = stopParts.signal;
+  const stopOnCancel = () => stopParts.abort();
+  signal.addEventListener('abort', stopOnCancel);
+  if (signal.aborted) {
+    stopParts.abort();
+  }
   row.setState('uploading');
   const report = () => row.progress(sentByPart.reduce((sum, sent) => sum + sent, 0), file.size, performance.now() - started);
 
   async function sendPart(index) {
     const part = upload.parts[index];
+    const signed = lowerCaseKeys(part.signedHeaders);
     const start = index * upload.partSize;
     const body = file.slice(start, Math.min(start + upload.partSize, file.size));
     for (let attempt = 1; ; attempt += 1) {
-      const result = await put(part.url, lowerCaseKeys(part.signedHeaders), body, (loaded) => {
+      const result = await put(part.url, signed, body, (loaded) => {
         sentByPart[index] = loaded;
         report();
-      });
+      }, halt);
       if (result.ok && result.etag) {
         sentByPart[index] = body.size;
         report();
         return result.etag;
       }
+      if (result.cancelled) {
+        throw { cancelled: true };
+      }
       if (attempt >= PART_ATTEMPTS || !(result.networkError || result.status >= 500)) {
-        throw { result, url: part.url, signed: lowerCaseKeys(part.signedHeaders) };
+        throw { result, url: part.url, signed };
+      }
+      sentByPart[index] = 0;
+      report();
+      await sleep(retryDelayMs(attempt), halt);
+      if (halt.aborted) {
+        throw { cancelled: true };
       }
     }
   }
 
   async function worker() {
-    while (failure === null && next < count) {
+    while (failure === null && !halt.aborted && next < count) {
       const index = next;
       next += 1;
       try {
         etags[index] = await sendPart(index);
       } catch (error) {
         failure ??= error;
+        stopParts.abort();
       }
     }
   }
 
   await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, count) }, worker));
-  if (failure === null) {
+  signal.removeEventListener('abort', stopOnCancel);
+  // A cancel that comes during the completion is too late: the server is already joining the parts.
+  if (failure === null && !signal.aborted) {
     const partList = `<CompleteMultipartUpload>${etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
     const complete = await send('POST', upload.complete, new Blob([partList]));
     if (complete.ok) {
@@ -393,11 +553,34 @@ async function uploadParts(row, upload, file) {
     failure = { result: complete, url: upload.complete.url, signed: lowerCaseKeys(upload.complete.signedHeaders) };
   }
 
-  // Nothing of a failed upload should stay on the server; whether the abort works or not, the failure is reported.
-  if (upload.abort) {
-    await send('DELETE', upload.abort, null);
+  const cleanup = { ...await abortUpload(upload), ...target, uploadId: upload.uploadId };
+  if (signal.aborted && (failure === null || failure.cancelled)) {
+    row.cancel('Cancelled: the transfer was stopped.', cleanup);
+  } else {
+    row.fail({ ...describeFailure(failure.result, failure.url, { contentType: '' }, failure.signed), cleanup });
   }
-  row.fail(describeFailure(failure.result, failure.url, { contentType: '' }, failure.signed));
+}
+
+// Aborts a multipart upload through its presigned abort: { removed: true } when its parts are gone, else
+// { removed: false, why } with the reason, for the row.
+async function abortUpload(upload) {
+  if (!upload.abort) {
+    return {
+      removed: false,
+      why: 'The upload could not be aborted: the server gave no abort URL, because none of its access keys may oss:AbortMultipartUpload this object.',
+    };
+  }
+  const result = await send('DELETE', upload.abort, null);
+  const error = decodeOssError(result.body);
+  // NoSuchUpload: nothing of it is left (it was aborted already).
+  if (result.ok || error?.code === 'NoSuchUpload') {
+    return { removed: true };
+  }
+  if (result.networkError) {
+    return { removed: false, why: 'The upload could not be aborted: the server did not answer the abort (is it running?).' };
+  }
+  const reason = error ? `${error.code}: ${error.message}` : (result.statusText || 'no OSS error body');
+  return { removed: false, why: `The upload could not be aborted: the abort was refused (HTTP ${result.status} ${reason}).` };
 }
 
 // Sends one of a multipart upload's bodiless or small requests with fetch, exactly with its signed headers. A Blob of
@@ -471,28 +654,38 @@ async function onUpload(event) {
   const multipartAbove = Number(query.get('multipartAbove') ?? MULTIPART_ABOVE);
   const partSize = query.has('partSize') ? Number(query.get('partSize')) : undefined;
 
-  const button = byId('upload-button');
-  button.disabled = true;
+  const rows = files.map((file) => new UploadRow(file.name, `${bucket}/${prefix}${file.name}`));
+  for (const row of rows) {
+    row.setState('waiting');
+  }
+  UploadRow.show(rows);
+  const batch = new Batch(byId('upload-button'), byId('upload-cancel'));
+  batch.start();
   try {
     // One at a time, so that each row's speed is the speed of that file.
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
+      const row = rows[index];
+      if (batch.signal.aborted) {
+        row.cancel('Cancelled before it started: nothing was sent.');
+        continue;
+      }
       const key = prefix + file.name;
-      const row = new UploadRow(file.name, `${bucket}/${key}`);
       row.setState('presigning');
       const multipart = file.size > multipartAbove ? { size: file.size, partSize } : undefined;
+      // Not cancelled half-way: the server may have initiated a multipart upload, which only its answer can abort.
       const { presigned, problem } = await presign(bucket, key, file.type, ttl, multipart);
       if (problem) {
         row.fail(problem);
-        continue;
-      }
-      if (multipart) {
-        await uploadParts(row, presigned, file);
+      } else if (multipart) {
+        batch.multipart = presigned;
+        await uploadParts(row, presigned, file, { bucket, key, region: bucketRegions.get(bucket) ?? 'REGION' }, batch.signal);
+        batch.multipart = null;
       } else {
-        await uploadTo(row, presigned.url, lowerCaseKeys(presigned.signedHeaders), file, presigned.getUrl);
+        await uploadTo(row, presigned.url, lowerCaseKeys(presigned.signedHeaders), file, presigned.getUrl, batch.signal);
       }
     }
   } finally {
-    button.disabled = false;
+    batch.end();
   }
 }
 
@@ -529,13 +722,14 @@ async function onPaste(event) {
     return;
   }
 
-  const button = byId('paste-button');
-  button.disabled = true;
+  const row = new UploadRow(file.name, `${url.origin}${url.pathname}`);
+  UploadRow.show([row]);
+  const batch = new Batch(byId('paste-button'), byId('paste-cancel'));
+  batch.start();
   try {
-    const row = new UploadRow(file.name, `${url.origin}${url.pathname}`);
-    await uploadTo(row, url.href, signed, file, null);
+    await uploadTo(row, url.href, signed, file, null, batch.signal);
   } finally {
-    button.disabled = false;
+    batch.end();
   }
 }
 
@@ -571,6 +765,9 @@ function wireDropZone() {
   input.addEventListener('change', describeChosen);
 }
 
+// Bucket name -> region, from api/status: the abort command a row may print needs the region.
+const bucketRegions = new Map();
+
 async function loadStatus() {
   const status = byId('presign-status');
   let answer = null;
@@ -591,6 +788,7 @@ async function loadStatus() {
 
   const select = byId('bucket');
   for (const bucket of answer.buckets) {
+    bucketRegions.set(bucket.name, bucket.region);
     const option = document.createElement('option');
     option.value = bucket.name;
     option.textContent = `${bucket.name} (${bucket.region})`;
@@ -600,6 +798,30 @@ async function loadStatus() {
     ? 'The server presigns uploads, but it has no bucket yet.'
     : 'The server presigns each upload with the file\'s Content-Type signed.';
 }
+
+// Leaving the page stops its uploads, and would leave a multipart upload's parts on the server: ask first.
+window.addEventListener('beforeunload', (event) => {
+  if (batches.size > 0) {
+    event.preventDefault();
+    // Chromium before 119 asks only when returnValue is set.
+    event.returnValue = '';
+  }
+});
+
+// The user left anyway: abort the multipart uploads under way, with requests that outlive the page (keepalive). The
+// page cannot tell whether they worked; the server's list of uploads in progress can.
+window.addEventListener('pagehide', (event) => {
+  // A page kept in the back-forward cache may come back and go on uploading.
+  if (event.persisted) {
+    return;
+  }
+  for (const batch of batches) {
+    const abort = batch.multipart?.abort;
+    if (abort) {
+      fetch(abort.url, { method: 'DELETE', headers: abort.signedHeaders, keepalive: true }).catch(() => {});
+    }
+  }
+});
 
 document.addEventListener('DOMContentLoaded', () => {
   for (const radio of document.querySelectorAll('input[name="mode"]')) {
