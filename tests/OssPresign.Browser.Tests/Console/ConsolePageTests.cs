@@ -135,6 +135,55 @@ public sealed partial class ConsolePageTests(BrowserFixture browser) : IAsyncLif
     }
 
     [Fact]
+    public async Task UploadMode_HtmlFileOpenedFromItsDownloadLink_CannotUseThePagesPresignApi()
+    {
+        // A stored page that would, on the server's origin, get itself a URL signed with the server's keys.
+        const string Html = """
+            <!doctype html>
+            <html><head><title>not run</title></head><body>
+            <script>
+              document.title = 'ran';
+              fetch('/_console/api/presign', {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+                body: JSON.stringify({ bucket: 'examplebucket', key: 'stolen.txt' }),
+              }).then((r) => r.json())
+                .then((answer) => { document.title = answer.url ? `GOT ${answer.url}` : `REFUSED ${answer.code}`; })
+                .catch((error) => { document.title = `FAILED ${error}`; });
+            </script>
+            </body></html>
+            """;
+        var presignAnswers = new List<int>();
+        _context.Response += (_, response) =>
+        {
+            if (response.Url.Contains("/_console/api/presign", StringComparison.Ordinal) && response.Frame.Page != _page)
+            {
+                lock (presignAnswers)
+                {
+                    presignAnswers.Add(response.Status);
+                }
+            }
+        };
+        await OpenAsync(_server.ConsoleAddress);
+        await _page.GetByLabel("Bucket").SelectOptionAsync("examplebucket");
+        await _page.GetByLabel("Choose files, or drop them here").SetInputFilesAsync(
+            new FilePayload { Name = "page.html", MimeType = "text/html", Buffer = Encoding.UTF8.GetBytes(Html) });
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
+        var row = _page.Locator("#results .result").First;
+        await Expect(row).ToHaveAttributeAsync("data-state", "done", UploadTimeout);
+
+        var opened = await _context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Link, new() { Name = "Download (presigned GET)" }).ClickAsync());
+        await opened.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+        // The object is served sandboxed: its script does not run, so it asks for nothing (an opaque origin that
+        // asked would be refused).
+        var title = await opened.TitleAsync();
+        Assert.False(title.StartsWith("GOT", StringComparison.Ordinal), $"The uploaded page got a presigned URL: {title}");
+        Assert.DoesNotContain(200, presignAnswers);
+        Assert.Equal("not run", title);
+    }
+
+    [Fact]
     public async Task UploadMode_SeveralFilesOneUntyped_StoresEachWithItsOwnContentType()
     {
         await OpenAsync(_server.ConsoleAddress);
