@@ -94,8 +94,13 @@ internal static class ObjectEndpoints
             metadata);
         return CheckSetting(request, "x-oss-object-acl", ObjectAcls, kept: ["default", "private"], "An object ACL that is not private")
             ?? CheckSetting(request, "x-oss-storage-class", StorageClasses, kept: ["Standard"], "A storage class other than Standard")
+            ?? CheckSetting(request, "x-oss-server-side-encryption", Encryptions, kept: [], "Server-side encryption")
+            ?? (request.Headers.ContainsKey("x-oss-tagging") ? OssError.NotImplemented("Object tagging (x-oss-tagging)") : null)
             ?? CheckUserMetadata(metadata);
     }
+
+    /// <summary>The values of <c>x-oss-server-side-encryption</c> OSS accepts; none is kept here (OSS would echo it).</summary>
+    private static readonly string[] Encryptions = ["AES256", "KMS", "SM4"];
 
     /// <summary>The values of <c>x-oss-object-acl</c> OSS accepts.</summary>
     private static readonly string[] ObjectAcls = ["default", "private", "public-read", "public-read-write"];

@@ -224,7 +224,10 @@ public sealed class ObjectEndpointsTests
     [InlineData("x-oss-storage-class", "IA", 501)]
     [InlineData("x-oss-storage-class", "Archive", 501)]
     [InlineData("x-oss-storage-class", "standard", 400)]
-    public async Task AclAndStorageClass_AreKeptOnlyWhenPrivateAndStandard_RefusedOtherwise_AndNothingElseIsStored(string header, string value, int status)
+    [InlineData("x-oss-server-side-encryption", "AES256", 501)]
+    [InlineData("x-oss-server-side-encryption", "aes", 400)]
+    [InlineData("x-oss-tagging", "a=1", 501)]
+    public async Task AclStorageClassEncryptionAndTagging_AreTakenOnlyWhenPrivateAndStandard_RefusedOtherwise_AndNothingIsStored(string header, string value, int status)
     {
         await using var t = await TestServer.StartAsync();
         var presigned = await t.Client.PresignAsync(new PutObjectRequest
