@@ -135,6 +135,7 @@ internal static class CliFormat
     /// </summary>
     private static string? RequestTargetCurlWouldChange(string method, string url)
     {
+        // Read from the string, not through Uri, which removes dot segments itself.
         var pathStart = url.IndexOf('/', url.IndexOf("://", StringComparison.Ordinal) + 3);
         if (pathStart < 0)
         {

@@ -41,6 +41,16 @@ internal sealed class ConsoleTestServer : IAsyncDisposable
     /// <summary>The same page on a second origin, <c>http://localhost:port</c>: cross-origin to the presigned URLs.</summary>
     public Uri LocalhostConsoleAddress => new UriBuilder(ConsoleAddress) { Host = "localhost" }.Uri;
 
+    /// <summary>Starts the server with only <paramref name="keys"/> (each with its policy), without the config file's buckets.</summary>
+    public static Task<ConsoleTestServer> StartWithKeysAsync(params LocalAccessKey[] keys) => StartAsync(o => new LocalOssServerOptions
+    {
+        Port = 0,
+        DataDirectory = o.DataDirectory,
+        Buckets = o.Buckets,
+        EnableConsole = true,
+        AccessKeys = keys,
+    });
+
     public static async Task<ConsoleTestServer> StartAsync(Func<LocalOssServerOptions, LocalOssServerOptions>? configure = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "oss-browser-tests", Guid.NewGuid().ToString("N"));

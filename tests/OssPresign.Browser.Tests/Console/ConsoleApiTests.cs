@@ -190,14 +190,7 @@ public sealed class ConsoleApiTests : IAsyncLifetime
     {
         const string ReadOnly = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Resource":["acs:oss:*:*:examplebucket/*"]}]}""";
         const string UploadsOnly = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["acs:oss:*:*:examplebucket/uploads/*"]}]}""";
-        await using var server = await ConsoleTestServer.StartAsync(o => new LocalOssServerOptions
-        {
-            Port = 0,
-            DataDirectory = o.DataDirectory,
-            Buckets = o.Buckets,
-            EnableConsole = true,
-            AccessKeys = [new LocalAccessKey("reader", "reader-secret") { Policy = ReadOnly }, new LocalAccessKey("uploader", "uploader-secret") { Policy = UploadsOnly }],
-        });
+        await using var server = await ConsoleTestServer.StartWithKeysAsync(new LocalAccessKey("reader", "reader-secret") { Policy = ReadOnly }, new LocalAccessKey("uploader", "uploader-secret") { Policy = UploadsOnly });
 
         // The first key may only read: the upload is signed with the second, the download with the first.
         using (var response = await server.Http.SendAsync(PresignRequest(new { bucket = "examplebucket", key = "uploads/a.txt" }, server.Server.Endpoint)))
@@ -244,14 +237,7 @@ public sealed class ConsoleApiTests : IAsyncLifetime
     {
         const string UploadsOnly = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["acs:oss:*:*:examplebucket/*"]}]}""";
         const string AbortsUploads = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:AbortMultipartUpload"],"Resource":["acs:oss:*:*:examplebucket/uploads/*"]}]}""";
-        await using var server = await ConsoleTestServer.StartAsync(o => new LocalOssServerOptions
-        {
-            Port = 0,
-            DataDirectory = o.DataDirectory,
-            Buckets = o.Buckets,
-            EnableConsole = true,
-            AccessKeys = [new LocalAccessKey("uploader", "uploader-secret") { Policy = UploadsOnly }, new LocalAccessKey("janitor", "janitor-secret") { Policy = AbortsUploads }],
-        });
+        await using var server = await ConsoleTestServer.StartWithKeysAsync(new LocalAccessKey("uploader", "uploader-secret") { Policy = UploadsOnly }, new LocalAccessKey("janitor", "janitor-secret") { Policy = AbortsUploads });
 
         using var response = await server.Http.SendAsync(PresignRequest(
             new { bucket = "examplebucket", key = "uploads/big.bin", size = 300_000, partSize = 102_400, expiresSeconds = 60 }, server.Server.Endpoint, path: "presign-multipart"));
@@ -293,14 +279,7 @@ public sealed class ConsoleApiTests : IAsyncLifetime
     public async Task Presign_WhenNoKeyMayRead_HasNoDownloadUrl()
     {
         const string PutOnly = """{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["*"]}]}""";
-        await using var server = await ConsoleTestServer.StartAsync(o => new LocalOssServerOptions
-        {
-            Port = 0,
-            DataDirectory = o.DataDirectory,
-            Buckets = o.Buckets,
-            EnableConsole = true,
-            AccessKeys = [new LocalAccessKey("uploader", "uploader-secret") { Policy = PutOnly }],
-        });
+        await using var server = await ConsoleTestServer.StartWithKeysAsync(new LocalAccessKey("uploader", "uploader-secret") { Policy = PutOnly });
 
         using var response = await server.Http.SendAsync(PresignRequest(new { bucket = "examplebucket", key = "a.txt" }, server.Server.Endpoint));
 

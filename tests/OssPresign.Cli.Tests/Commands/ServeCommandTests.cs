@@ -53,9 +53,7 @@ public sealed partial class ServeCommandTests : IDisposable
             // Run the printed example: a presigned PUT with no signed headers, as curl -T sends it.
             var url = CurlExample().Match(banner).Groups[1].Value;
             Assert.StartsWith($"{endpoint}first-bucket/hello.txt?", url, StringComparison.Ordinal);
-            using var http = new HttpClient();
-            using var response = await http.PutAsync(url, new ByteArrayContent("hello\n"u8.ToArray()));
-            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            await AssertUploadsAsync(url);
         }
         finally
         {
@@ -98,9 +96,7 @@ public sealed partial class ServeCommandTests : IDisposable
             var url = CurlExample().Match(banner).Groups[1].Value;
             Assert.StartsWith($"{endpoint}{bucket}/hello.txt?", url, StringComparison.Ordinal);
             Assert.Contains($"x-oss-credential={keyId}%2F", url, StringComparison.Ordinal);
-            using var http = new HttpClient();
-            using var response = await http.PutAsync(url, new ByteArrayContent("hello\n"u8.ToArray()));
-            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            await AssertUploadsAsync(url);
         }
         finally
         {
@@ -129,9 +125,7 @@ public sealed partial class ServeCommandTests : IDisposable
             Assert.Contains("--region cn-hangzhou --bucket examplebucket --object hello.txt", output, StringComparison.Ordinal);
             var url = CurlExample().Match(output).Groups[1].Value;
             Assert.Contains("%2Fcn-hangzhou%2Foss%2F", url, StringComparison.Ordinal);
-            using var http = new HttpClient();
-            using var response = await http.PutAsync(url, new ByteArrayContent("hello\n"u8.ToArray()));
-            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            await AssertUploadsAsync(url);
         }
         finally
         {
@@ -255,6 +249,14 @@ public sealed partial class ServeCommandTests : IDisposable
         var first = await Task.WhenAny(started.Task, serve.ExitCode).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(first == started.Task, $"serve did not start: {serve.Error}");
         return (serve, await started.Task);
+    }
+
+    /// <summary>Runs the banner's example as curl -T would (a PUT of hello.txt with no signed headers); it must get 200.</summary>
+    private static async Task AssertUploadsAsync(string url)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PutAsync(url, new ByteArrayContent("hello\n"u8.ToArray()));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
     }
 
     /// <summary>The id of the key the server takes from OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET, or null when unset.</summary>
