@@ -26,6 +26,10 @@ namespace OssPresign.Server;
 public sealed partial class LocalOssServer : IAsyncDisposable
 {
     private const string DevelopmentKeyFile = "dev-access-key.json";
+
+    /// <summary>Log categories that write the full request URL: its query may hold a signature and an STS token.</summary>
+    private static readonly string[] RequestUrlLogCategories =
+        ["Microsoft.AspNetCore.Hosting.Diagnostics", "Microsoft.AspNetCore.Server.Kestrel.BadRequests"];
     private readonly ObjectStore _store;
     private readonly TimeProvider _time;
     private int _disposed;
@@ -117,9 +121,8 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         options.ConfigureLogging?.Invoke(builder.Logging);
 
         // These categories write the full request URL, and a presigned URL's query holds its signature and STS token.
-        // Registered after the caller's configuration so that it cannot switch them back on by accident.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.None);
+        // Added after every other configuration so that the caller's cannot switch them back on by accident.
+        builder.Services.PostConfigure<LoggerFilterOptions>(SilenceRequestUrlCategories);
         builder.Services.AddSingleton(options.TimeProvider);
         builder.Services.AddSingleton(keyStore);
         builder.Services.AddSingleton(new ServerSettings(region));
@@ -251,6 +254,24 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
         limits.MaxConcurrentConnections = 1000;
         kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http1);
+    }
+
+    /// <summary>
+    /// Turns off the categories that log request URLs, for every provider. A rule naming a provider beats every rule
+    /// that names none (however specific its category), so a caller's <c>AddFilter&lt;TProvider&gt;(...)</c> or a
+    /// configuration's <c>Logging:Console:LogLevel</c> would switch a provider-less rule off again: each provider named
+    /// in the rules gets its own rule too, last and with the full category name, so that it wins.
+    /// </summary>
+    private static void SilenceRequestUrlCategories(LoggerFilterOptions filters)
+    {
+        string?[] providers = [null, .. filters.Rules.Select(r => r.ProviderName).OfType<string>().Distinct(StringComparer.Ordinal)];
+        foreach (var provider in providers)
+        {
+            foreach (var category in RequestUrlLogCategories)
+            {
+                filters.Rules.Add(new LoggerFilterRule(provider, category, LogLevel.None, filter: null));
+            }
+        }
     }
 
     private static IPAddress ParseHost(string host)
