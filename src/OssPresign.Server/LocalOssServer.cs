@@ -70,10 +70,11 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     public IReadOnlyList<string> Buckets { get; }
 
     /// <summary>
-    /// The running application. It has already started: to add endpoints (such as the console's) use
+    /// The running application, for this assembly and its tests. Not public: stopping or disposing it directly would
+    /// leave the store open (its threads, the folder lock); endpoints are added with
     /// <see cref="LocalOssServerOptions.ConfigureApplication"/>, which runs before the start.
     /// </summary>
-    public WebApplication App { get; }
+    internal WebApplication App { get; }
 
     /// <summary>Starts a server.</summary>
     /// <param name="options">Address, data folder, region, buckets, keys, clock.</param>
@@ -90,6 +91,22 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.DataDirectory);
         ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        ArgumentNullException.ThrowIfNull(options.Buckets);
+        ArgumentNullException.ThrowIfNull(options.AccessKeys);
+        foreach (var name in options.Buckets)
+        {
+            // Checked before anything is written: a mistake in the options leaves the data folder as it was.
+            if (!OssNames.IsValidBucketName(name))
+            {
+                throw new ArgumentException($"Bucket name '{name}' is not valid: use 3-63 characters of a-z, 0-9 and '-'.", nameof(options));
+            }
+        }
+
+        if (options.AccessKeys.Contains(null!))
+        {
+            throw new ArgumentException("AccessKeys holds a null key.", nameof(options));
+        }
+
         var region = OssEndpoint.NormalizeRegion(options.Region);
         var address = ParseHost(options.Host);
         var config = options.ConfigFile is null ? new LocalOssConfigFile() : LocalOssConfigFile.Load(options.ConfigFile);
@@ -290,12 +307,14 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     private static (List<LocalAccessKey> Keys, OssCredentials Credentials, bool IsDevelopmentKey) ResolveKeys(
         LocalOssServerOptions options, LocalOssConfigFile config)
     {
-        var configured = options.AccessKeys.Concat(config.ToAccessKeys()).ToList();
-        if (options.AccessKeys.Count > 0)
+        // An empty token is no token, as in the config file and OSS_SESSION_TOKEN: else the key could sign nothing.
+        var declared = options.AccessKeys.Select(k => k.SecurityToken is "" ? k with { SecurityToken = null } : k).ToList();
+        var configured = declared.Concat(config.ToAccessKeys()).ToList();
+        if (declared.Count > 0)
         {
             // Keys declared in code are what an embedding test suite means to sign with: the shell's OSS_ACCESS_KEY_*
             // (exported for serve, say) must not replace them, or the suite would pass in CI and fail on a desk.
-            var first = options.AccessKeys[0];
+            var first = declared[0];
             return (configured, new OssCredentials(first.AccessKeyId, first.AccessKeySecret, first.SecurityToken), false);
         }
 
@@ -372,11 +391,6 @@ public sealed partial class LocalOssServer : IAsyncDisposable
 
         foreach (var name in options.Buckets)
         {
-            if (!OssNames.IsValidBucketName(name))
-            {
-                throw new ArgumentException($"Bucket name '{name}' is not valid: use 3-63 characters of a-z, 0-9 and '-'.", nameof(options));
-            }
-
             // Only a new bucket gets the development rule; rules declared in the config file are kept.
             store.EnsureBucket(name, region, [CorsRule.Development], replaceCors: false);
             if (store.GetBucket(name)!.Region != region)

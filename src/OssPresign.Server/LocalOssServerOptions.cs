@@ -79,7 +79,10 @@ public sealed class LocalOssServerOptions
 /// <param name="AccessKeySecret">The access key secret.</param>
 public sealed record LocalAccessKey(string AccessKeyId, string AccessKeySecret)
 {
-    /// <summary>When set, a request signed with this key must carry exactly this <c>x-oss-security-token</c>.</summary>
+    /// <summary>
+    /// When set, a request signed with this key must carry exactly this <c>x-oss-security-token</c>. Null or empty: the
+    /// key is not an STS key.
+    /// </summary>
     public string? SecurityToken { get; init; }
 
     /// <summary>

@@ -171,13 +171,44 @@ public sealed class LocalOssServerTests
     [Theory]
     [InlineData("Bad_Bucket")]
     [InlineData("ab")]
-    public async Task InvalidBucketName_IsArgumentException(string bucket)
+    public async Task InvalidBucketName_IsArgumentException_BeforeAnythingIsWritten(string bucket)
     {
         var options = new LocalOssServerOptions { Port = 0, DataDirectory = TestServer.NewDataDirectory(), Buckets = [bucket], AccessKeys = [new("k", "s")] };
 
-        await Assert.ThrowsAsync<ArgumentException>(() => LocalOssServer.StartAsync(options));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => LocalOssServer.StartAsync(options));
 
-        Directory.Delete(options.DataDirectory, recursive: true);
+        Assert.Contains($"Bucket name '{bucket}' is not valid", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(options.DataDirectory));
+    }
+
+    [Fact]
+    public async Task NullListsOrKeysInTheOptions_AreArgumentExceptions_NotNullReferences()
+    {
+        var data = TestServer.NewDataDirectory();
+
+        await Assert.ThrowsAsync<ArgumentNullException>(() => LocalOssServer.StartAsync(new LocalOssServerOptions { Port = 0, DataDirectory = data, Buckets = null! }));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => LocalOssServer.StartAsync(new LocalOssServerOptions { Port = 0, DataDirectory = data, AccessKeys = null! }));
+        var nullKey = await Assert.ThrowsAsync<ArgumentException>(() => LocalOssServer.StartAsync(new LocalOssServerOptions { Port = 0, DataDirectory = data, AccessKeys = [null!] }));
+        Assert.Contains("null key", nullKey.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(data));
+    }
+
+    [Fact]
+    public async Task AKeyWithAnEmptySecurityToken_IsAnOrdinaryKey_AsInTheConfigFile()
+    {
+        await using var t = await TestServer.StartWithKeysAsync(new LocalAccessKey("k", "s") { SecurityToken = string.Empty });
+
+        using var put = await t.PutAsync("examplebucket", "a.txt", [1]);
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Null(t.Server.Credentials.SecurityToken);
+    }
+
+    [Fact]
+    public void TheHostedApplication_IsNotPublic()
+    {
+        // Stopping or disposing it directly would leave the store open; ConfigureApplication is the way to add endpoints.
+        Assert.Null(typeof(LocalOssServer).GetProperty(nameof(LocalOssServer.App)));
     }
 
     [Fact]
