@@ -27,6 +27,9 @@ public sealed partial class LocalOssServer : IAsyncDisposable
 {
     private const string DevelopmentKeyFile = "dev-access-key.json";
 
+    /// <summary>How long <see cref="DisposeAsync"/> lets requests in flight finish before it cuts them.</summary>
+    private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
+
     /// <summary>Log categories that write the full request URL: its query may hold a signature and an STS token.</summary>
     private static readonly string[] RequestUrlLogCategories =
         ["Microsoft.AspNetCore.Hosting.Diagnostics", "Microsoft.AspNetCore.Server.Kestrel.BadRequests"];
@@ -229,7 +232,11 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         return App.Services.GetRequiredService<AccessKeyStore>().CredentialsAllowedTo(OssOperation.PutObject, region, bucket, key);
     }
 
-    /// <summary>Stops the server and releases the data folder.</summary>
+    /// <summary>
+    /// Stops the server and releases the data folder, which keeps its data: a server started on it later sees every
+    /// object, and deleting it is the caller's business. Requests in flight get up to 5 seconds to finish, then their
+    /// connections are cut; an upload cut before it was committed is not stored, as after a crash.
+    /// </summary>
     /// <returns>A task that completes when stopped.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -238,7 +245,14 @@ public sealed partial class LocalOssServer : IAsyncDisposable
             return;
         }
 
-        await App.StopAsync().ConfigureAwait(false);
+        // Without a token the host waits 30 s for a client that stalls mid-request, which an `await using` in a test
+        // (or Ctrl+C in serve) should not. Real time, not the TimeProvider: a test's fake clock that never moves must
+        // not hold the stop forever.
+        using (var grace = new CancellationTokenSource(StopGracePeriod))
+        {
+            await App.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+
         await App.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
     }

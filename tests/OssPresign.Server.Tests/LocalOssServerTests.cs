@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -294,6 +295,28 @@ public sealed class LocalOssServerTests
 
         // Released: the folder can be deleted and reused.
         Directory.Delete(dataDirectory, recursive: true);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_WithAnUploadStalledMidBody_CutsItAfterAShortGrace_AndStoresNothing()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "stalled.bin" });
+        var stalled = t.SendRawAsync("PUT", presigned.Url, contentLength: 1_000_000, body: TestServer.RandomBytes(100_000), hangUp: false);
+        var temp = Path.Combine(t.DataDirectory, "tmp");
+        await TestServer.WaitUntilAsync(() => Directory.GetFiles(temp).Length > 0, "the upload is under way");
+
+        var stopping = Stopwatch.StartNew();
+        await t.Server.DisposeAsync();
+        stopping.Stop();
+
+        // The host's own default is to wait 30 s for the client to send the rest.
+        Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(15));
+        await Assert.ThrowsAnyAsync<IOException>(() => stalled);
+        await t.RestartAsync();
+        using var get = await t.GetAsync("examplebucket", "stalled.bin");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        Assert.Empty(Directory.GetFiles(temp));
     }
 
     [Fact]
