@@ -52,7 +52,10 @@ public sealed partial class LocalOssServer : IAsyncDisposable
 
     /// <summary>
     /// Where to reach the server, e.g. <c>http://127.0.0.1:41234</c> (loopback when it listens on every interface).
-    /// Path-style: <c>{Endpoint}bucket/key</c>; virtual-hosted: <c>http://bucket.localhost:port/key</c>.
+    /// Path-style: <c>{Endpoint}bucket/key</c>; virtual-hosted: <c>http://bucket.localhost:port/key</c>, the bucket read
+    /// from the Host header. Browsers resolve <c>*.localhost</c> to loopback themselves; HttpClient asks the system, which
+    /// often cannot (Linux without nss-myhostname): send such requests to <see cref="Endpoint"/> with the Host header
+    /// set, or connect to 127.0.0.1 in a <see cref="SocketsHttpHandler.ConnectCallback"/>.
     /// </summary>
     public Uri Endpoint { get; }
 
@@ -85,8 +88,10 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     /// <returns>The running server; dispose it to stop.</returns>
     /// <exception cref="ArgumentException">An option is not valid.</exception>
     /// <exception cref="InvalidOperationException">
-    /// The config is not valid, or a development key would be exposed on a non-loopback address.
+    /// The config is not valid, the data folder is in use by another running server, or a development key would be
+    /// exposed on a non-loopback address.
     /// </exception>
+    /// <exception cref="IOException">The port is in use.</exception>
     public static async Task<LocalOssServer> StartAsync(LocalOssServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
