@@ -223,7 +223,8 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     /// <summary>
     /// The credentials of the first access key that may upload <paramref name="key"/> to <paramref name="bucket"/>:
     /// enabled, and allowed <c>oss:PutObject</c> there by its policy, as the server decides it for a request. Keys are
-    /// tried in the order <see cref="Credentials"/> is chosen from (the environment's, the options', the config's).
+    /// tried in the order <see cref="Credentials"/> is chosen from: the options' (or, when they declare none, the
+    /// environment's), then the config's.
     /// </summary>
     /// <param name="bucket">The bucket.</param>
     /// <param name="key">The object key.</param>
