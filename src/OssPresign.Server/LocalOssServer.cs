@@ -33,6 +33,7 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     /// <summary>Log categories that write the full request URL: its query may hold a signature and an STS token.</summary>
     private static readonly string[] RequestUrlLogCategories =
         ["Microsoft.AspNetCore.Hosting.Diagnostics", "Microsoft.AspNetCore.Server.Kestrel.BadRequests"];
+
     private readonly ObjectStore _store;
     private readonly TimeProvider _time;
     private int _disposed;
