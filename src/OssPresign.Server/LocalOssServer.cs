@@ -26,6 +26,14 @@ namespace OssPresign.Server;
 public sealed partial class LocalOssServer : IAsyncDisposable
 {
     private const string DevelopmentKeyFile = "dev-access-key.json";
+
+    /// <summary>How long <see cref="DisposeAsync"/> lets requests in flight finish before it cuts them.</summary>
+    private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>Log categories that write the full request URL: its query may hold a signature and an STS token.</summary>
+    private static readonly string[] RequestUrlLogCategories =
+        ["Microsoft.AspNetCore.Hosting.Diagnostics", "Microsoft.AspNetCore.Server.Kestrel.BadRequests"];
+
     private readonly ObjectStore _store;
     private readonly TimeProvider _time;
     private int _disposed;
@@ -45,7 +53,10 @@ public sealed partial class LocalOssServer : IAsyncDisposable
 
     /// <summary>
     /// Where to reach the server, e.g. <c>http://127.0.0.1:41234</c> (loopback when it listens on every interface).
-    /// Path-style: <c>{Endpoint}bucket/key</c>; virtual-hosted: <c>http://bucket.localhost:port/key</c>.
+    /// Path-style: <c>{Endpoint}bucket/key</c>; virtual-hosted: <c>http://bucket.localhost:port/key</c>, the bucket read
+    /// from the Host header. Browsers resolve <c>*.localhost</c> to loopback themselves; HttpClient asks the system, which
+    /// often cannot (Linux without nss-myhostname): send such requests to <see cref="Endpoint"/> with the Host header
+    /// set, or connect to 127.0.0.1 in a <see cref="SocketsHttpHandler.ConnectCallback"/>.
     /// </summary>
     public Uri Endpoint { get; }
 
@@ -66,10 +77,11 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     public IReadOnlyList<string> Buckets { get; }
 
     /// <summary>
-    /// The running application. It has already started: to add endpoints (such as the console's) use
+    /// The running application, for this assembly and its tests. Not public: stopping or disposing it directly would
+    /// leave the store open (its threads, the folder lock); endpoints are added with
     /// <see cref="LocalOssServerOptions.ConfigureApplication"/>, which runs before the start.
     /// </summary>
-    public WebApplication App { get; }
+    internal WebApplication App { get; }
 
     /// <summary>Starts a server.</summary>
     /// <param name="options">Address, data folder, region, buckets, keys, clock.</param>
@@ -77,8 +89,10 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     /// <returns>The running server; dispose it to stop.</returns>
     /// <exception cref="ArgumentException">An option is not valid.</exception>
     /// <exception cref="InvalidOperationException">
-    /// The config is not valid, or a development key would be exposed on a non-loopback address.
+    /// The config is not valid, the data folder is in use by another running server, or a development key would be
+    /// exposed on a non-loopback address.
     /// </exception>
+    /// <exception cref="IOException">The port is in use.</exception>
     public static async Task<LocalOssServer> StartAsync(LocalOssServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -86,6 +100,22 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.DataDirectory);
         ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        ArgumentNullException.ThrowIfNull(options.Buckets);
+        ArgumentNullException.ThrowIfNull(options.AccessKeys);
+        foreach (var name in options.Buckets)
+        {
+            // Checked before anything is written: a mistake in the options leaves the data folder as it was.
+            if (!OssNames.IsValidBucketName(name))
+            {
+                throw new ArgumentException($"Bucket name '{name}' is not valid: use 3-63 characters of a-z, 0-9 and '-'.", nameof(options));
+            }
+        }
+
+        if (options.AccessKeys.Contains(null!))
+        {
+            throw new ArgumentException("AccessKeys holds a null key.", nameof(options));
+        }
+
         var region = OssEndpoint.NormalizeRegion(options.Region);
         var address = ParseHost(options.Host);
         var config = options.ConfigFile is null ? new LocalOssConfigFile() : LocalOssConfigFile.Load(options.ConfigFile);
@@ -117,9 +147,8 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         options.ConfigureLogging?.Invoke(builder.Logging);
 
         // These categories write the full request URL, and a presigned URL's query holds its signature and STS token.
-        // Registered after the caller's configuration so that it cannot switch them back on by accident.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.None);
+        // Added after every other configuration so that the caller's cannot switch them back on by accident.
+        builder.Services.PostConfigure<LoggerFilterOptions>(SilenceRequestUrlCategories);
         builder.Services.AddSingleton(options.TimeProvider);
         builder.Services.AddSingleton(keyStore);
         builder.Services.AddSingleton(new ServerSettings(region));
@@ -195,7 +224,8 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     /// <summary>
     /// The credentials of the first access key that may upload <paramref name="key"/> to <paramref name="bucket"/>:
     /// enabled, and allowed <c>oss:PutObject</c> there by its policy, as the server decides it for a request. Keys are
-    /// tried in the order <see cref="Credentials"/> is chosen from (the environment's, the options', the config's).
+    /// tried in the order <see cref="Credentials"/> is chosen from: the options' (or, when they declare none, the
+    /// environment's), then the config's.
     /// </summary>
     /// <param name="bucket">The bucket.</param>
     /// <param name="key">The object key.</param>
@@ -209,7 +239,11 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         return App.Services.GetRequiredService<AccessKeyStore>().CredentialsAllowedTo(OssOperation.PutObject, region, bucket, key);
     }
 
-    /// <summary>Stops the server and releases the data folder.</summary>
+    /// <summary>
+    /// Stops the server and releases the data folder, which keeps its data: a server started on it later sees every
+    /// object, and deleting it is the caller's business. Requests in flight get up to 5 seconds to finish, then their
+    /// connections are cut; an upload cut before it was committed is not stored, as after a crash.
+    /// </summary>
     /// <returns>A task that completes when stopped.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -218,7 +252,14 @@ public sealed partial class LocalOssServer : IAsyncDisposable
             return;
         }
 
-        await App.StopAsync().ConfigureAwait(false);
+        // Without a token the host waits 30 s for a client that stalls mid-request, which an `await using` in a test
+        // (or Ctrl+C in serve) should not. Real time, not the TimeProvider: a test's fake clock that never moves must
+        // not hold the stop forever.
+        using (var grace = new CancellationTokenSource(StopGracePeriod))
+        {
+            await App.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+
         await App.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
     }
@@ -253,6 +294,24 @@ public sealed partial class LocalOssServer : IAsyncDisposable
         kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http1);
     }
 
+    /// <summary>
+    /// Turns off the categories that log request URLs, for every provider. A rule naming a provider beats every rule
+    /// that names none (however specific its category), so a caller's <c>AddFilter&lt;TProvider&gt;(...)</c> or a
+    /// configuration's <c>Logging:Console:LogLevel</c> would switch a provider-less rule off again: each provider named
+    /// in the rules gets its own rule too, last and with the full category name, so that it wins.
+    /// </summary>
+    private static void SilenceRequestUrlCategories(LoggerFilterOptions filters)
+    {
+        string?[] providers = [null, .. filters.Rules.Select(r => r.ProviderName).OfType<string>().Distinct(StringComparer.Ordinal)];
+        foreach (var provider in providers)
+        {
+            foreach (var category in RequestUrlLogCategories)
+            {
+                filters.Rules.Add(new LoggerFilterRule(provider, category, LogLevel.None, filter: null));
+            }
+        }
+    }
+
     private static IPAddress ParseHost(string host)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -269,12 +328,14 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     private static (List<LocalAccessKey> Keys, OssCredentials Credentials, bool IsDevelopmentKey) ResolveKeys(
         LocalOssServerOptions options, LocalOssConfigFile config)
     {
-        var configured = options.AccessKeys.Concat(config.ToAccessKeys()).ToList();
-        if (options.AccessKeys.Count > 0)
+        // An empty token is no token, as in the config file and OSS_SESSION_TOKEN: else the key could sign nothing.
+        var declared = options.AccessKeys.Select(k => k.SecurityToken is "" ? k with { SecurityToken = null } : k).ToList();
+        var configured = declared.Concat(config.ToAccessKeys()).ToList();
+        if (declared.Count > 0)
         {
             // Keys declared in code are what an embedding test suite means to sign with: the shell's OSS_ACCESS_KEY_*
             // (exported for serve, say) must not replace them, or the suite would pass in CI and fail on a desk.
-            var first = options.AccessKeys[0];
+            var first = declared[0];
             return (configured, new OssCredentials(first.AccessKeyId, first.AccessKeySecret, first.SecurityToken), false);
         }
 
@@ -351,11 +412,6 @@ public sealed partial class LocalOssServer : IAsyncDisposable
 
         foreach (var name in options.Buckets)
         {
-            if (!OssNames.IsValidBucketName(name))
-            {
-                throw new ArgumentException($"Bucket name '{name}' is not valid: use 3-63 characters of a-z, 0-9 and '-'.", nameof(options));
-            }
-
             // Only a new bucket gets the development rule; rules declared in the config file are kept.
             store.EnsureBucket(name, region, [CorsRule.Development], replaceCors: false);
             if (store.GetBucket(name)!.Region != region)

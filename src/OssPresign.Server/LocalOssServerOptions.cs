@@ -9,10 +9,20 @@ public sealed class LocalOssServerOptions
     /// </summary>
     public string Host { get; init; } = "127.0.0.1";
 
-    /// <summary>The TCP port; 0 picks a free one (read it back from <see cref="LocalOssServer.Endpoint"/>).</summary>
+    /// <summary>
+    /// The TCP port; 0 picks a free one (read it back from <see cref="LocalOssServer.Endpoint"/>). The default, 9000, is
+    /// <c>serve</c>'s: test suites should pass 0, so that servers of test classes running in parallel do not clash. A
+    /// port in use stops the start with an <see cref="IOException"/> that names it.
+    /// </summary>
     public int Port { get; init; } = 9000;
 
-    /// <summary>The folder of the SQLite metadata database, the object bodies and the development key.</summary>
+    /// <summary>
+    /// The folder of the SQLite metadata database, the object bodies and the development key, created if missing. A
+    /// relative path is relative to the current directory (a test run's is its output folder), so the default,
+    /// <c>.oss-data</c>, is shared by every server started without one. One running server per folder: another that is
+    /// given it is refused with an <see cref="InvalidOperationException"/>. The server never deletes it; a test suite
+    /// gives each server a fresh temporary folder and deletes it after disposing the server.
+    /// </summary>
     public string DataDirectory { get; init; } = ".oss-data";
 
     /// <summary>The region of the buckets created from <see cref="Buckets"/> and of the service (ListBuckets, PutBucket).</summary>
@@ -79,7 +89,10 @@ public sealed class LocalOssServerOptions
 /// <param name="AccessKeySecret">The access key secret.</param>
 public sealed record LocalAccessKey(string AccessKeyId, string AccessKeySecret)
 {
-    /// <summary>When set, a request signed with this key must carry exactly this <c>x-oss-security-token</c>.</summary>
+    /// <summary>
+    /// When set, a request signed with this key must carry exactly this <c>x-oss-security-token</c>. Null or empty: the
+    /// key is not an STS key.
+    /// </summary>
     public string? SecurityToken { get; init; }
 
     /// <summary>

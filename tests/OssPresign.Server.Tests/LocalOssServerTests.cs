@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -171,13 +172,44 @@ public sealed class LocalOssServerTests
     [Theory]
     [InlineData("Bad_Bucket")]
     [InlineData("ab")]
-    public async Task InvalidBucketName_IsArgumentException(string bucket)
+    public async Task InvalidBucketName_IsArgumentException_BeforeAnythingIsWritten(string bucket)
     {
         var options = new LocalOssServerOptions { Port = 0, DataDirectory = TestServer.NewDataDirectory(), Buckets = [bucket], AccessKeys = [new("k", "s")] };
 
-        await Assert.ThrowsAsync<ArgumentException>(() => LocalOssServer.StartAsync(options));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => LocalOssServer.StartAsync(options));
 
-        Directory.Delete(options.DataDirectory, recursive: true);
+        Assert.Contains($"Bucket name '{bucket}' is not valid", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(options.DataDirectory));
+    }
+
+    [Fact]
+    public async Task NullListsOrKeysInTheOptions_AreArgumentExceptions_NotNullReferences()
+    {
+        var data = TestServer.NewDataDirectory();
+
+        await Assert.ThrowsAsync<ArgumentNullException>(() => LocalOssServer.StartAsync(new LocalOssServerOptions { Port = 0, DataDirectory = data, Buckets = null! }));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => LocalOssServer.StartAsync(new LocalOssServerOptions { Port = 0, DataDirectory = data, AccessKeys = null! }));
+        var nullKey = await Assert.ThrowsAsync<ArgumentException>(() => LocalOssServer.StartAsync(new LocalOssServerOptions { Port = 0, DataDirectory = data, AccessKeys = [null!] }));
+        Assert.Contains("null key", nullKey.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(data));
+    }
+
+    [Fact]
+    public async Task AKeyWithAnEmptySecurityToken_IsAnOrdinaryKey_AsInTheConfigFile()
+    {
+        await using var t = await TestServer.StartWithKeysAsync(new LocalAccessKey("k", "s") { SecurityToken = string.Empty });
+
+        using var put = await t.PutAsync("examplebucket", "a.txt", [1]);
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Null(t.Server.Credentials.SecurityToken);
+    }
+
+    [Fact]
+    public void TheHostedApplication_IsNotPublic()
+    {
+        // Stopping or disposing it directly would leave the store open; ConfigureApplication is the way to add endpoints.
+        Assert.Null(typeof(LocalOssServer).GetProperty(nameof(LocalOssServer.App)));
     }
 
     [Fact]
@@ -263,6 +295,28 @@ public sealed class LocalOssServerTests
 
         // Released: the folder can be deleted and reused.
         Directory.Delete(dataDirectory, recursive: true);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_WithAnUploadStalledMidBody_CutsItAfterAShortGrace_AndStoresNothing()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "stalled.bin" });
+        var stalled = t.SendRawAsync("PUT", presigned.Url, contentLength: 1_000_000, body: TestServer.RandomBytes(100_000), hangUp: false);
+        var temp = Path.Combine(t.DataDirectory, "tmp");
+        await TestServer.WaitUntilAsync(() => Directory.GetFiles(temp).Length > 0, "the upload is under way");
+
+        var stopping = Stopwatch.StartNew();
+        await t.Server.DisposeAsync();
+        stopping.Stop();
+
+        // The host's own default is to wait 30 s for the client to send the rest.
+        Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(15));
+        await Assert.ThrowsAnyAsync<IOException>(() => stalled);
+        await t.RestartAsync();
+        using var get = await t.GetAsync("examplebucket", "stalled.bin");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        Assert.Empty(Directory.GetFiles(temp));
     }
 
     [Fact]

@@ -133,7 +133,17 @@ internal sealed record OssError(int StatusCode, string Code, string Message, str
 internal static class ServerEc
 {
     public const string SignatureDoesNotMatch = "0002-00000201";
-    public const string RequestExpired = "0002-00000069";
+
+    /// <summary>
+    /// A V4 presigned URL used after x-oss-date + x-oss-expires (help page 0002-00000236), and one used more than 15
+    /// minutes before its x-oss-date (0002-00000235). 0002-00000069 is the V1/V2 page (Expires, or an x-oss-expires
+    /// that is a timestamp), not this one.
+    /// </summary>
+    public const string PresignedUrlExpired = "0002-00000236";
+    public const string PresignedUrlNotYetValid = "0002-00000235";
+
+    /// <summary>An Authorization-header request whose time is over 15 minutes off (help page 0002-00000504).</summary>
+    public const string RequestTimeTooSkewed = "0002-00000504";
     public const string CredentialRegionInvalid = "0002-00000226";
     public const string SigningRegionNotBucketRegion = "0002-00000228";
     public const string AuthorizationCredentialMalformed = "0002-00000213";
@@ -154,8 +164,6 @@ internal static class ServerEc
     public const string NoSuchBucket = "0015-00000101";
 
     public const string InvalidAccessKeyId = "LOCAL-0001";
-    public const string DateInFuture = "LOCAL-0002";
-    public const string RequestTimeTooSkewed = "LOCAL-0003";
     public const string AdditionalHeaderMissing = "LOCAL-0004";
     public const string AnonymousDenied = "LOCAL-0005";
     public const string PolicyDenied = "LOCAL-0006";

@@ -98,15 +98,17 @@ internal sealed partial class RequestAuthenticator(AccessKeyStore keys, TimeProv
         var now = time.GetUtcNow();
         if (query.SigningTime > now + MaxClockSkew)
         {
+            // The help page of 0002-00000235 gives the EC and the 15 minutes but not the Code: AccessDenied is UNCERTAIN
+            // (S3 answers AccessDenied "Request is not yet valid" here).
             error = OssError.AccessDenied(
                 $"x-oss-date {OssV4.FormatDateTime(query.SigningTime)} is more than 15 minutes ahead of the server time {OssV4.FormatDateTime(now)}.",
-                ServerEc.DateInFuture);
+                ServerEc.PresignedUrlNotYetValid);
             return Refuse(error);
         }
 
         if (now > query.ExpiresOn)
         {
-            error = OssError.AccessDenied("Request has expired.", ServerEc.RequestExpired) with
+            error = OssError.AccessDenied("Request has expired.", ServerEc.PresignedUrlExpired) with
             {
                 Details = [new("Expires", OssError.FormatTime(query.ExpiresOn)), new("ServerTime", OssError.FormatTime(now))],
             };

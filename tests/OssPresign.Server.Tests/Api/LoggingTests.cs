@@ -5,8 +5,10 @@ namespace OssPresign.Server.Tests.Api;
 
 public sealed class LoggingTests
 {
-    [Fact]
-    public async Task Logs_DescribeRequests_ButNeverContainSecretsTokensOrSignatures()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Logs_DescribeRequests_ButNeverContainSecretsTokensOrSignatures(bool withARuleForTheProvider)
     {
         var sink = new CollectingLoggerProvider();
         await using var t = await TestServer.StartAsync(o => new LocalOssServerOptions
@@ -15,7 +17,16 @@ public sealed class LoggingTests
             DataDirectory = o.DataDirectory,
             TimeProvider = o.TimeProvider,
             AccessKeys = [new LocalAccessKey("sts-key", "very-secret-value") { SecurityToken = "secret-sts-token" }],
-            ConfigureLogging = logging => logging.AddProvider(sink).SetMinimumLevel(LogLevel.Trace),
+            ConfigureLogging = logging =>
+            {
+                logging.AddProvider(sink).SetMinimumLevel(LogLevel.Trace);
+                if (withARuleForTheProvider)
+                {
+                    // What AddFilter<XunitLoggerProvider>(...) or Logging:Console:LogLevel in a configuration adds: a rule
+                    // naming the provider, which beats every rule that names none.
+                    logging.AddFilter<CollectingLoggerProvider>(category: null, LogLevel.Trace);
+                }
+            },
         });
         var client = t.Server.CreateClient();
         var presigned = await client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "logged.txt" });

@@ -114,6 +114,7 @@ public sealed class HeaderModeTests
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         var error = await TestServer.ErrorAsync(response);
         Assert.Equal("RequestTimeTooSkewed", error.Element("Code")?.Value);
+        Assert.Equal("0002-00000504", error.Element("EC")?.Value);
         Assert.Equal("2026-03-14T15:24:27.000Z", error.Element("ServerTime")?.Value);
     }
 

@@ -74,16 +74,16 @@ public sealed class PresignedRequestTests
         var error = await TestServer.ErrorAsync(response);
         Assert.Equal("AccessDenied", error.Element("Code")?.Value);
         Assert.Equal("Request has expired.", error.Element("Message")?.Value);
-        Assert.Equal("0002-00000069", error.Element("EC")?.Value);
+        Assert.Equal("0002-00000236", error.Element("EC")?.Value); // the V4 page; 0002-00000069 is V1's
         Assert.Equal("2026-03-14T15:19:26.000Z", error.Element("Expires")?.Value);
         Assert.Equal("2026-03-14T15:19:27.000Z", error.Element("ServerTime")?.Value);
     }
 
     [Fact]
-    public async Task PresignedUrl_SignedMoreThan15MinutesInTheFuture_IsRefused()
+    public async Task PresignedUrl_SignedMoreThan15MinutesInTheFuture_IsRefusedAsNotYetValid()
     {
         await using var t = await TestServer.StartAsync();
-        var futureClock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(t.Time.GetUtcNow().AddMinutes(16));
+        var futureClock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(t.Time.GetUtcNow().AddMinutes(15));
         var client = new OssClient(new OssClientOptions
         {
             Region = t.Server.Region,
@@ -91,11 +91,18 @@ public sealed class PresignedRequestTests
             CredentialsProvider = new StaticCredentialsProvider("test-key", "test-secret"),
             TimeProvider = futureClock,
         });
+        using (var atTheLimit = await t.PutAsync("examplebucket", "future.txt", [1], client))
+        {
+            Assert.Equal(HttpStatusCode.OK, atTheLimit.StatusCode);
+        }
 
+        futureClock.Advance(TimeSpan.FromSeconds(1));
         using var response = await t.PutAsync("examplebucket", "future.txt", [1], client);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal("AccessDenied", (await TestServer.ErrorAsync(response)).Element("Code")?.Value);
+        var error = await TestServer.ErrorAsync(response);
+        Assert.Equal("AccessDenied", error.Element("Code")?.Value);
+        Assert.Equal("0002-00000235", error.Element("EC")?.Value);
     }
 
     [Fact]
