@@ -67,14 +67,14 @@ public sealed class OssRequestFailedExceptionTests
             Content = new StringContent("<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>", Encoding.UTF8, "application/xml"),
         };
         response.Headers.TryAddWithoutValidation("x-oss-request-id", "r3");
-        response.Headers.TryAddWithoutValidation("x-oss-ec", "0002-00000069");
+        response.Headers.TryAddWithoutValidation("x-oss-ec", "0002-00000236");
 
         var error = await OssRequestFailedException.FromResponseAsync(response);
 
         Assert.Equal("AccessDenied", error.Code);
         Assert.Equal("Request has expired.", error.Message);
         Assert.Equal("r3", error.RequestId);
-        Assert.Equal("0002-00000069", error.Ec);
-        Assert.Contains("403 AccessDenied: Request has expired. RequestId=r3 EC=0002-00000069", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("0002-00000236", error.Ec);
+        Assert.Contains("403 AccessDenied: Request has expired. RequestId=r3 EC=0002-00000236", error.ToString(), StringComparison.Ordinal);
     }
 }
