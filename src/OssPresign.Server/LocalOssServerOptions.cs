@@ -25,7 +25,11 @@ public sealed class LocalOssServerOptions
     /// </summary>
     public string DataDirectory { get; init; } = ".oss-data";
 
-    /// <summary>The region of the buckets created from <see cref="Buckets"/> and of the service (ListBuckets, PutBucket).</summary>
+    /// <summary>
+    /// The region of the buckets created from <see cref="Buckets"/> and of the service (ListBuckets, PutBucket), as the
+    /// bare region id (<c>cn-hangzhou</c>); an <c>oss-</c> prefix is dropped, as <see cref="OssClientOptions.Region"/>
+    /// drops it, since the signature's scope never has one.
+    /// </summary>
     public string Region { get; init; } = "cn-hangzhou";
 
     /// <summary>
