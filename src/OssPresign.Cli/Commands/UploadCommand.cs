@@ -93,11 +93,7 @@ internal static class UploadCommand
                 return Program.BadUsage;
             }
 
-            using var http = new HttpClient(context.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: context.HttpHandler is null)
-            {
-                // Large files take long; Ctrl+C (the token) is the way to stop, not a fixed timeout.
-                Timeout = Timeout.InfiniteTimeSpan,
-            };
+            using var http = CreateHttpClient(context);
             var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = context.TimeProvider });
             var started = context.TimeProvider.GetTimestamp();
             try
@@ -181,10 +177,7 @@ internal static class UploadCommand
             return Program.BadUsage;
         }
 
-        using var http = new HttpClient(context.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: context.HttpHandler is null)
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        using var http = CreateHttpClient(context);
         var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = context.TimeProvider });
         var started = context.TimeProvider.GetTimestamp();
         var leftBehind =
@@ -244,6 +237,14 @@ internal static class UploadCommand
             return Program.BadUsage;
         }
     }
+
+    private static HttpClient CreateHttpClient(CliContext context) =>
+        new(context.HttpHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false }, disposeHandler: context.HttpHandler is null)
+        {
+            // Large files take long; Ctrl+C (the token) is the way to stop, not a fixed timeout. Redirects are not
+            // followed: a 301, 302 or 303 would turn the PUT into a GET, and a presigned URL cannot move anyway.
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
 
     private static void WriteResult(CliContext context, PresignedUploadResult result, string target, long started, int? parts)
     {
