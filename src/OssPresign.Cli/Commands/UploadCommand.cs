@@ -71,6 +71,11 @@ internal static class UploadCommand
             if (LooksLikeV4(urlText) && !PresignedUrl.TryParse(urlText, out parsed, out var parseError))
             {
                 await context.ErrorWriter.WriteLineAsync($"error: the URL is not a valid presigned OSS URL: {parseError}").ConfigureAwait(false);
+                if (CliFormat.CutShort(urlText) is { } cutShort)
+                {
+                    await context.ErrorWriter.WriteLineAsync($"hint: {cutShort}").ConfigureAwait(false);
+                }
+
                 return Program.Failed;
             }
 
@@ -346,7 +351,7 @@ internal static class UploadCommand
         if (error.CanonicalRequest is not null)
         {
             await writer.WriteLineAsync("The server's canonical request:").ConfigureAwait(false);
-            await writer.WriteLineAsync(error.CanonicalRequest).ConfigureAwait(false);
+            await writer.WriteLineAsync(CliFormat.HideSecurityToken(error.CanonicalRequest)).ConfigureAwait(false);
         }
     }
 
