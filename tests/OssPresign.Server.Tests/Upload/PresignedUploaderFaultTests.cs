@@ -228,6 +228,99 @@ public sealed class PresignedUploaderFaultTests
         }
     }
 
+    [Fact]
+    public async Task Upload_CancelledMidBody_IsTheCallersCancellation_AndTheConnectionIsClosed()
+    {
+        var bodyEnded = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await FaultServer.StartAsync(
+            async (context, _) =>
+            {
+                // Reads slowly, so that the upload is still sending when it is cancelled.
+                var buffer = new byte[16 * 1024];
+                long read = 0;
+                try
+                {
+                    int count;
+                    while ((count = await context.Request.Body.ReadAsync(buffer)) > 0)
+                    {
+                        read += count;
+                        await Task.Delay(1);
+                    }
+                }
+                catch (IOException)
+                {
+                }
+
+                bodyEnded.TrySetResult(read);
+            },
+            readBody: false);
+        using var http = new HttpClient();
+        using var cancellation = new CancellationTokenSource();
+        var cancelAfterOneMiB = new SyncProgress(sent =>
+        {
+            if (sent >= 1024 * 1024)
+            {
+                cancellation.Cancel();
+            }
+        });
+        var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = new FakeTimeProvider(Now) });
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => uploader.UploadAsync(
+            server.PresignedUrl("/examplebucket/a.bin", Now, TimeSpan.FromHours(1)), [], new MemoryStream(new byte[64 * 1024 * 1024]), cancelAfterOneMiB, cancellation.Token));
+
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+        Assert.IsNotType<TimeoutException>(error.InnerException);
+        var serverRead = await bodyEnded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.InRange(serverRead, 0, (64 * 1024 * 1024) - 1);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task UploadParts_APartRefused_StopsThePartsInFlight_AndStartsNoOther()
+    {
+        await using var server = await FaultServer.StartAsync(async (context, _) =>
+        {
+            var query = context.Request.QueryString.Value!;
+            if (query.Contains("partNumber=1&", StringComparison.Ordinal))
+            {
+                await FaultServer.OssError(context, 403, "AccessDenied");
+            }
+            else if (query.Contains("partNumber=2&", StringComparison.Ordinal))
+            {
+                // Never answers: only the uploader giving up on it ends it.
+                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            else
+            {
+                context.Response.Headers.ETag = "\"PART\"";
+            }
+        });
+        const int partSize = (int)PresignedMultipartUpload.MinPartSize;
+        var path = Path.Combine(Path.GetTempPath(), "oss-parts-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllBytesAsync(path, new byte[6 * partSize]);
+        try
+        {
+            PresignResult Presigned(string method, string query) =>
+                new(method, server.PresignedUrl("/examplebucket/big.bin?" + query, Now, TimeSpan.FromHours(1)), Now.AddHours(1), new Dictionary<string, string>());
+            var upload = new PresignedMultipartUpload(
+                "examplebucket", "big.bin", "UP", 6 * partSize, partSize,
+                [.. Enumerable.Range(1, 6).Select(n => Presigned("PUT", $"partNumber={n}&uploadId=UP"))], Presigned("POST", "uploadId=UP"), Presigned("DELETE", "uploadId=UP"));
+            using var http = new HttpClient();
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = new FakeTimeProvider(Now), MaxConcurrentParts = 2 });
+
+            var error = await Assert.ThrowsAsync<OssRequestFailedException>(() => uploader.UploadPartsAsync(upload, path).WaitAsync(TimeSpan.FromSeconds(30)));
+
+            Assert.Equal(1, error.PartNumber);
+            Assert.Equal("AccessDenied", error.Code);
+            // Part 2 may be cut before its body arrived whole (then the server has no record of it); 3 to 6 never start.
+            Assert.Subset(new HashSet<string> { "partNumber=1", "partNumber=2" }, server.Requests.Select(r => r.Target.Split('?')[1].Split('&')[0]).ToHashSet());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static Func<HttpContext, int, Task> RedirectEveryWriteToAPage(HttpStatusCode status) => (context, _) =>
     {
         if (context.Request.Method is "GET")
