@@ -254,7 +254,10 @@ public sealed class PresignedUploader
     /// </param>
     /// <param name="cancellationToken">Cancels the upload; the parts sent stay until the upload is aborted or completed.</param>
     /// <returns>The completed object's ETag (not an MD5: <c>"HEX-N"</c>), request id and CRC-64; <see cref="PresignedUploadResult.Attempts"/> counts the completion's attempts.</returns>
-    /// <exception cref="ArgumentException">The file's size is not the upload's, the upload's URLs do not fit its sizes, or a signed header cannot be sent.</exception>
+    /// <exception cref="ArgumentException">
+    /// The file's size is not the upload's, the upload's URLs do not fit its sizes or are not its steps (a part's URL for
+    /// another part or upload, or without them), or a signed header cannot be sent. Checked before anything is sent.
+    /// </exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused a part or the completion, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">
@@ -297,10 +300,12 @@ public sealed class PresignedUploader
         for (var i = 0; i < count; i++)
         {
             ThrowIfNot(upload.Parts[i], "PUT", "UploadPart");
+            ThrowIfNotStep(upload, upload.Parts[i].Url, $"The URL of part {i + 1}", i + 1);
             partHeaders[i] = CheckHeaders(upload.Parts[i].SignedHeaders, nameof(upload));
         }
 
         ThrowIfNot(upload.Complete, "POST", "CompleteMultipartUpload");
+        ThrowIfNotStep(upload, upload.Complete.Url, "The completion's URL", partNumber: null);
         var completeHeaders = CheckHeaders(upload.Complete.SignedHeaders, nameof(upload));
         var etags = new string[count];
         long sentInAll = 0;
@@ -383,6 +388,29 @@ public sealed class PresignedUploader
             throw new IOException(
                 $"The completion's answer was lost and its retry found the upload gone: the first attempt most likely completed " +
                 $"{upload.Bucket}/{upload.Key}. Check the object before uploading again.", e);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a URL of the upload that is not the step it stands for: a part's URL for another part number or upload
+    /// (its bytes would land in the wrong part, and the completion then fail or join the wrong bytes), or without
+    /// <c>partNumber</c> and <c>uploadId</c> (a plain PutObject, which would replace the whole object with one part).
+    /// Such a record was edited or put together by hand; nothing is sent.
+    /// </summary>
+    private static void ThrowIfNotStep(PresignedMultipartUpload upload, string url, string what, int? partNumber)
+    {
+        var query = url.IndexOf('?', StringComparison.Ordinal) is var start and >= 0 ? url[(start + 1)..] : string.Empty;
+        var parameters = OssUriEncoding.TryDecodeQuery(query, out var decoded, out _) ? decoded : [];
+        string? Parameter(string name) => parameters.FirstOrDefault(p => p.Key == name) is { Key: not null } found ? found.Value : null;
+        var (uploadId, number) = (Parameter("uploadId"), Parameter("partNumber"));
+        var expected = partNumber?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (uploadId != upload.UploadId || number != expected)
+        {
+            var found = number is null ? $"upload '{uploadId ?? "(none)"}'" : $"part {number} of upload '{uploadId ?? "(none)"}'";
+            var wanted = expected is null ? $"upload '{upload.UploadId}' with no part number" : $"part {expected} of upload '{upload.UploadId}'";
+            throw new ArgumentException(
+                $"{what} is for {found}, not {wanted}: the upload's record was changed after it was presigned. Nothing was sent; presign the upload again.",
+                nameof(upload));
         }
     }
 
