@@ -122,7 +122,7 @@ internal static class UploadCommand
             }
             catch (IOException e)
             {
-                await context.ErrorWriter.WriteLineAsync($"error: reading {path} failed: {e.Message}").ConfigureAwait(false);
+                await context.ErrorWriter.WriteLineAsync($"error: the upload of {Path.GetFileName(path)} failed: {e.Message}").ConfigureAwait(false);
                 return Program.Failed;
             }
             catch (UnauthorizedAccessException e)

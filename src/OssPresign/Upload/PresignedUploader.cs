@@ -13,8 +13,8 @@ namespace OssPresign.Upload;
 /// Content-Length, sends exactly the headers it is given, reports progress and retries connection failures and 5xx
 /// answers (but 501 and 505; and 408 and 429) with exponential backoff, waiting at least what a Retry-After header
 /// asks, while the URL is still valid. Other 4xx answers are not retried: a presigned URL's signature and expiry are
-/// fixed, so they would fail again. The body is sent again whole from its start on every attempt. Thread-safe; one
-/// instance can run many uploads.
+/// fixed, so they would fail again. The body is sent again whole from its start on every attempt, and the CRC-64 the
+/// server answers for what it stored is checked against the bytes sent. Thread-safe; one instance can run many uploads.
 /// </summary>
 /// <remarks>
 /// OSS rebuilds the signature from the Content-Type, Content-MD5 and <c>x-oss-*</c> headers it receives
@@ -93,7 +93,10 @@ public sealed class PresignedUploader
     /// The connection still failed after the retries, or the answer came from a redirect the <see cref="HttpClient"/>
     /// followed (<see cref="HttpRequestException.HttpRequestError"/> <see cref="HttpRequestError.InvalidResponse"/>; nothing was uploaded).
     /// </exception>
-    /// <exception cref="IOException">Reading the stream or file failed, or it changed length while it was sent; not retried.</exception>
+    /// <exception cref="IOException">
+    /// Reading the stream or file failed, or it changed length while it was sent (not retried); or the server answered a
+    /// CRC-64 (<c>x-oss-hash-crc64ecma</c>) that is not that of the bytes sent.
+    /// </exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
@@ -125,7 +128,10 @@ public sealed class PresignedUploader
     /// The connection still failed after the retries, or the answer came from a redirect the <see cref="HttpClient"/>
     /// followed (<see cref="HttpRequestException.HttpRequestError"/> <see cref="HttpRequestError.InvalidResponse"/>; nothing was uploaded).
     /// </exception>
-    /// <exception cref="IOException">Reading the stream or file failed, or it changed length while it was sent; not retried.</exception>
+    /// <exception cref="IOException">
+    /// Reading the stream or file failed, or it changed length while it was sent (not retried); or the server answered a
+    /// CRC-64 (<c>x-oss-hash-crc64ecma</c>) that is not that of the bytes sent.
+    /// </exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
@@ -170,7 +176,10 @@ public sealed class PresignedUploader
     /// The connection still failed after the retries, or the answer came from a redirect the <see cref="HttpClient"/>
     /// followed (<see cref="HttpRequestException.HttpRequestError"/> <see cref="HttpRequestError.InvalidResponse"/>; nothing was uploaded).
     /// </exception>
-    /// <exception cref="IOException">Reading the stream or file failed, or it changed length while it was sent; not retried.</exception>
+    /// <exception cref="IOException">
+    /// Reading the stream or file failed, or it changed length while it was sent (not retried); or the server answered a
+    /// CRC-64 (<c>x-oss-hash-crc64ecma</c>) that is not that of the bytes sent.
+    /// </exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
@@ -195,7 +204,10 @@ public sealed class PresignedUploader
     /// The connection still failed after the retries, or the answer came from a redirect the <see cref="HttpClient"/>
     /// followed (<see cref="HttpRequestException.HttpRequestError"/> <see cref="HttpRequestError.InvalidResponse"/>; nothing was uploaded).
     /// </exception>
-    /// <exception cref="IOException">Reading the stream or file failed, or it changed length while it was sent; not retried.</exception>
+    /// <exception cref="IOException">
+    /// Reading the stream or file failed, or it changed length while it was sent (not retried); or the server answered a
+    /// CRC-64 (<c>x-oss-hash-crc64ecma</c>) that is not that of the bytes sent.
+    /// </exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
@@ -269,8 +281,9 @@ public sealed class PresignedUploader
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
     /// </exception>
     /// <exception cref="IOException">
-    /// The file could not be read or changed length during the upload (the message starts with the part's number), an
-    /// answer lacked its ETag, or the completion's answer was lost and its retry found the upload completed.
+    /// The file could not be read or changed length during the upload, or a part's CRC-64 answered is not that of its bytes
+    /// (the message starts with the part's number); an answer lacked its ETag, or the completion's answer was lost and its
+    /// retry found the upload completed.
     /// </exception>
     public async Task<PresignedUploadResult> UploadPartsAsync(
         PresignedMultipartUpload upload, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
@@ -533,6 +546,11 @@ public sealed class PresignedUploader
                 ThrowIfRedirected(response, method, requestUri);
                 if (response.IsSuccessStatusCode)
                 {
+                    if (method == HttpMethod.Put)
+                    {
+                        ThrowIfStoredOtherBytes(response, body);
+                    }
+
                     return await readSuccess(response, attempt, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -594,6 +612,23 @@ public sealed class PresignedUploader
                 "nothing was uploaded through the presigned URL. A presigned URL is signed for its host and path; presign it for the " +
                 "endpoint the bucket is on, and give the uploader an HttpClient whose handler does not follow redirects (AllowAutoRedirect = false).",
                 statusCode: response.StatusCode);
+        }
+    }
+
+    /// <summary>
+    /// Compares the CRC-64 OSS computed over the body it stored (<c>x-oss-hash-crc64ecma</c>, answered to PutObject and
+    /// UploadPart) with that of the bytes sent, as OSS's own SDKs do: the ETag cannot serve, it is not the MD5 of the
+    /// body when the bucket encrypts. A mismatch means the bytes were changed on the way; the object (or part) holds them.
+    /// </summary>
+    private static void ThrowIfStoredOtherBytes(HttpResponseMessage response, UploadContent body)
+    {
+        if (Header(response, "x-oss-hash-crc64ecma") is { } stored
+            && ulong.TryParse(stored, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var storedCrc)
+            && body.SentCrc64 is { } sentCrc && storedCrc != sentCrc)
+        {
+            throw new IOException(
+                $"The server answered 200, but the CRC-64 of what it stored is {storedCrc}, and that of the {body.Length} bytes sent is {sentCrc}: " +
+                "the body was changed on the way. Upload it again.");
         }
     }
 
@@ -668,25 +703,33 @@ public sealed class PresignedUploader
         /// <summary>What reading the stream threw (not a cancellation), or null.</summary>
         public Exception? SourceFailure { get; private set; }
 
+        /// <summary>The CRC-64 (<see cref="Crc64Xz"/>) of the bytes sent, once all were; null before.</summary>
+        public ulong? SentCrc64 { get; private set; }
+
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
             SerializeToStreamAsync(stream, context, CancellationToken.None);
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
             SourceFailure = null;
+            SentCrc64 = null;
             source.Seek(start, SeekOrigin.Begin);
             var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
             try
             {
                 long sent = 0;
+                var crc = Crc64Xz.Empty;
                 progress?.Report(0);
                 while (sent < length)
                 {
                     var read = await ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), sent, cancellationToken).ConfigureAwait(false);
+                    crc = Crc64Xz.Append(crc, buffer.AsSpan(0, read));
                     await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                     sent += read;
                     progress?.Report(sent);
                 }
+
+                SentCrc64 = crc;
             }
             finally
             {

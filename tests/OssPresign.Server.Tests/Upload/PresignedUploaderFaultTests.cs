@@ -159,6 +159,42 @@ public sealed class PresignedUploaderFaultTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Upload_200WithTheCrc64OfOtherBytes_IsAnIOException_NotASuccess(bool inParts)
+    {
+        // What a proxy or a bit flip on the way leaves: the server stored bytes other than those sent.
+        await using var server = await FaultServer.StartAsync((context, _) =>
+        {
+            context.Response.Headers.ETag = "\"0123456789ABCDEF0123456789ABCDEF\"";
+            context.Response.Headers["x-oss-hash-crc64ecma"] = "11051210869376104954";
+            return context.Request.Method == "POST" ? context.Response.WriteAsync("<CompleteMultipartUploadResult><ETag>\"X-1\"</ETag></CompleteMultipartUploadResult>") : Task.CompletedTask;
+        });
+        using var http = new HttpClient();
+        var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = new FakeTimeProvider(Now) });
+        var path = Path.Combine(Path.GetTempPath(), "oss-crc-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(path, "not 123456789");
+        try
+        {
+            PresignResult Presigned(string method, string query) =>
+                new(method, server.PresignedUrl("/examplebucket/a.bin?" + query, Now, TimeSpan.FromHours(1)), Now.AddHours(1), new Dictionary<string, string>());
+            var upload = new PresignedMultipartUpload(
+                "examplebucket", "a.bin", "UP", new FileInfo(path).Length, PresignedMultipartUpload.MinPartSize,
+                [Presigned("PUT", "partNumber=1&uploadId=UP")], Presigned("POST", "uploadId=UP"), Presigned("DELETE", "uploadId=UP"));
+
+            var error = await Assert.ThrowsAsync<IOException>(
+                () => inParts ? uploader.UploadPartsAsync(upload, path) : uploader.UploadFileAsync(Presigned("PUT", "x=1").Url, [], path));
+
+            Assert.Contains("the CRC-64 of what it stored is 11051210869376104954", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(server.Requests, r => r.Method == "POST");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
     [InlineData(-50_000)]
     [InlineData(+1)]
     public async Task UploadFile_ThatChangesLengthDuringTheUpload_IsAnIOException_NotRetried_AndNothingIsStored(int change)
