@@ -267,8 +267,9 @@ public sealed class PresignedUploader
     /// <param name="cancellationToken">Cancels the upload; the parts sent stay until the upload is aborted or completed.</param>
     /// <returns>The completed object's ETag (not an MD5: <c>"HEX-N"</c>), request id and CRC-64; <see cref="PresignedUploadResult.Attempts"/> counts the completion's attempts.</returns>
     /// <exception cref="ArgumentException">
-    /// The file's size is not the upload's, the upload's URLs do not fit its sizes or are not its steps (a part's URL for
-    /// another part or upload, or without them), or a signed header cannot be sent. Checked before anything is sent.
+    /// The file's size is not the upload's, its part size is outside what OSS completes, the upload's URLs do not fit its
+    /// sizes or are not its steps (a part's URL for another part or upload, or without them), or a signed header cannot be
+    /// sent. Checked before anything is sent.
     /// </exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused a part or the completion, or still failed with 5xx after the retries.</exception>
@@ -306,6 +307,15 @@ public sealed class PresignedUploader
         {
             throw new ArgumentException(
                 $"The upload has {upload.Parts.Count} part URLs; {upload.ObjectSize} bytes in parts of {upload.PartSize} bytes need {count}.", nameof(upload));
+        }
+
+        // OSS checks the sizes only at the completion (EntityTooSmall, after every part was sent), or part by part
+        // (EntityTooLarge); a record made by hand can have either.
+        if ((count > 1 && upload.PartSize < PresignedMultipartUpload.MinPartSize) || upload.PartSize > PresignedMultipartUpload.MaxPartSize)
+        {
+            throw new ArgumentException(
+                $"The upload's part size is {upload.PartSize} bytes; every part but the last must be {PresignedMultipartUpload.MinPartSize} bytes " +
+                $"to {PresignedMultipartUpload.MaxPartSize} bytes, or the completion is refused. Nothing was sent; presign the upload again.", nameof(upload));
         }
 
         // Every URL and header checked before the first part goes, so that a bad one does not stop the upload halfway.

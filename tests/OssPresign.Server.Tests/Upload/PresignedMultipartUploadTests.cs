@@ -166,6 +166,37 @@ public sealed class PresignedMultipartUploadTests
     }
 
     [Fact]
+    public async Task UploadParts_RecordWithPartsSmallerThanOssCompletes_IsRefusedBeforeAnythingIsSent()
+    {
+        // Made by hand from presigned UploadParts: OSS would take every part and refuse the completion (EntityTooSmall).
+        await using var t = await TestServer.StartAsync();
+        const int smallPart = 50 * 1024;
+        var bytes = TestServer.RandomBytes(3 * smallPart);
+        var path = await WriteFileAsync(bytes);
+        try
+        {
+            using var http = new HttpClient();
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time });
+            var initiated = await StartAsync(t, uploader, "small-parts.bin", bytes.Length);
+            var parts = new List<PresignResult>();
+            for (var number = 1; number <= 3; number++)
+            {
+                parts.Add(await t.Client.PresignAsync(new UploadPartRequest { Bucket = Bucket, Key = "small-parts.bin", UploadId = initiated.UploadId, PartNumber = number }));
+            }
+
+            var handMade = initiated with { PartSize = smallPart, Parts = parts };
+
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => uploader.UploadPartsAsync(handMade, path));
+
+            Assert.StartsWith($"The upload's part size is {smallPart} bytes; every part but the last must be 102400 bytes", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task UploadParts_EmptyFile_IsOnePartOfNoBytes()
     {
         await using var t = await TestServer.StartAsync();
