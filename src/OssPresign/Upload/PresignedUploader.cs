@@ -121,7 +121,7 @@ public sealed class PresignedUploader
     /// <exception cref="ArgumentException">
     /// The URL is not an absolute http(s) URL; a header cannot be sent (its name is not an HTTP token, or its value has a
     /// control character such as CR or LF, or a non-ASCII character); a Content-Length header does not match the
-    /// stream; or the stream is not readable and seekable. Checked before anything is sent.
+    /// stream; or the stream is not readable and seekable, or positioned past its end. Checked before anything is sent.
     /// </exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload, or still failed with 5xx after the retries.</exception>
     /// <exception cref="HttpRequestException">
@@ -152,6 +152,13 @@ public sealed class PresignedUploader
         var requestUri = ParseUrl(url);
         var headerList = CheckHeaders(headers, nameof(headers));
         var length = content.Length - content.Position;
+        if (length < 0)
+        {
+            // A negative Content-Length failed only as it was sent, in an error that read like (and was retried as) a
+            // failed connection.
+            throw new ArgumentException($"The stream's position ({content.Position}) is past its end ({content.Length}): there is nothing to send.", nameof(content));
+        }
+
         foreach (var (name, value) in headerList)
         {
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)

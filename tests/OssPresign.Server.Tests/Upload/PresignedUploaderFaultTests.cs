@@ -194,6 +194,22 @@ public sealed class PresignedUploaderFaultTests
         }
     }
 
+    [Fact]
+    public async Task Upload_StreamPositionedPastItsEnd_IsAnArgumentException_BeforeAnythingIsSent()
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = new HttpClient();
+        var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time, InitialRetryDelay = TimeSpan.Zero });
+        var put = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "past-the-end.bin" });
+        var stream = new MemoryStream(new byte[1000]) { Position = 2000 };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => uploader.UploadAsync(put, stream));
+
+        Assert.Contains("The stream's position (2000) is past its end (1000)", error.Message, StringComparison.Ordinal);
+        using var get = await t.GetAsync("examplebucket", "past-the-end.bin");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
     [Theory]
     [InlineData(-50_000)]
     [InlineData(+1)]
