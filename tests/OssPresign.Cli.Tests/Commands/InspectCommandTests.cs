@@ -5,9 +5,11 @@ namespace OssPresign.Cli.Tests.Commands;
 
 public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixture<LocalServerFixture>
 {
-    private async Task<string> PresignAsync(string key, TimeProvider? time = null, params string[] more)
+    private Task<string> PresignAsync(string key, TimeProvider? time = null, params string[] more) => PresignAsync(fixture.Environment, key, time, more);
+
+    private async Task<string> PresignAsync(IReadOnlyDictionary<string, string> environment, string key, TimeProvider? time = null, params string[] more)
     {
-        var run = await CliHarness.RunAsync(fixture.Environment, time, fixture.PresignArgs(key, ["--json", .. more]));
+        var run = await CliHarness.RunAsync(environment, time, fixture.PresignArgs(key, ["--json", .. more]));
         Assert.True(run.ExitCode == 0, run.Error);
         using var json = JsonDocument.Parse(run.Out);
         return json.RootElement.GetProperty("url").GetString()!;
@@ -226,9 +228,7 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
     {
         const string token = "CAIS1234STS-token-that-signs-with-the-secret-0123456789abcdefghijklmnop";
         var environment = new Dictionary<string, string>(fixture.Environment) { ["OSS_SESSION_TOKEN"] = token };
-        var presign = await CliHarness.RunAsync(environment, null, fixture.PresignArgs("sts.txt", "--json"));
-        using var json = JsonDocument.Parse(presign.Out);
-        var url = json.RootElement.GetProperty("url").GetString()!;
+        var url = await PresignAsync(environment, "sts.txt");
 
         var run = await CliHarness.RunAsync(environment, null, ["inspect", url]);
 

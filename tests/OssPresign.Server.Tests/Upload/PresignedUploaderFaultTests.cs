@@ -176,14 +176,10 @@ public sealed class PresignedUploaderFaultTests
         await File.WriteAllTextAsync(path, "not 123456789");
         try
         {
-            PresignResult Presigned(string method, string query) =>
-                new(method, server.PresignedUrl("/examplebucket/a.bin?" + query, Now, TimeSpan.FromHours(1)), Now.AddHours(1), new Dictionary<string, string>());
-            var upload = new PresignedMultipartUpload(
-                "examplebucket", "a.bin", "UP", new FileInfo(path).Length, PresignedMultipartUpload.MinPartSize,
-                [Presigned("PUT", "partNumber=1&uploadId=UP")], Presigned("POST", "uploadId=UP"), Presigned("DELETE", "uploadId=UP"));
+            var upload = FaultUpload(server, new FileInfo(path).Length, PresignedMultipartUpload.MinPartSize);
 
             var error = await Assert.ThrowsAsync<IOException>(
-                () => inParts ? uploader.UploadPartsAsync(upload, path) : uploader.UploadFileAsync(Presigned("PUT", "x=1").Url, [], path));
+                () => inParts ? uploader.UploadPartsAsync(upload, path) : uploader.UploadFileAsync(server.PresignedUrl("/examplebucket/a.bin", Now, TimeSpan.FromHours(1)), [], path));
 
             Assert.Contains("the CRC-64 of what it stored is 11051210869376104954", error.Message, StringComparison.Ordinal);
             Assert.DoesNotContain(server.Requests, r => r.Method == "POST");
@@ -352,11 +348,7 @@ public sealed class PresignedUploaderFaultTests
         await File.WriteAllBytesAsync(path, new byte[6 * partSize]);
         try
         {
-            PresignResult Presigned(string method, string query) =>
-                new(method, server.PresignedUrl("/examplebucket/big.bin?" + query, Now, TimeSpan.FromHours(1)), Now.AddHours(1), new Dictionary<string, string>());
-            var upload = new PresignedMultipartUpload(
-                "examplebucket", "big.bin", "UP", 6 * partSize, partSize,
-                [.. Enumerable.Range(1, 6).Select(n => Presigned("PUT", $"partNumber={n}&uploadId=UP"))], Presigned("POST", "uploadId=UP"), Presigned("DELETE", "uploadId=UP"));
+            var upload = FaultUpload(server, 6 * partSize, partSize);
             using var http = new HttpClient();
             var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = new FakeTimeProvider(Now), MaxConcurrentParts = 2 });
 
@@ -371,6 +363,17 @@ public sealed class PresignedUploaderFaultTests
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>A multipart upload of <paramref name="objectSize"/> bytes presigned (unverifiably) on <paramref name="server"/>, upload id "UP".</summary>
+    private static PresignedMultipartUpload FaultUpload(FaultServer server, long objectSize, long partSize)
+    {
+        PresignResult Presigned(string method, string query) =>
+            new(method, server.PresignedUrl("/examplebucket/a.bin?" + query, Now, TimeSpan.FromHours(1)), Now.AddHours(1), new Dictionary<string, string>());
+        var parts = PresignedMultipartUpload.PartCount(objectSize, partSize);
+        return new PresignedMultipartUpload(
+            "examplebucket", "a.bin", "UP", objectSize, partSize,
+            [.. Enumerable.Range(1, parts).Select(n => Presigned("PUT", $"partNumber={n}&uploadId=UP"))], Presigned("POST", "uploadId=UP"), Presigned("DELETE", "uploadId=UP"));
     }
 
     private static Func<HttpContext, int, Task> RedirectEveryWriteToAPage(HttpStatusCode status) => (context, _) =>
