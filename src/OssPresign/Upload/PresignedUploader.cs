@@ -621,7 +621,7 @@ public sealed class PresignedUploader
     /// </summary>
     private static void ThrowIfRedirected(HttpResponseMessage response, HttpMethod method, Uri requestUri)
     {
-        if (response.RequestMessage is { } sent && (sent.Method != method || !ReferenceEquals(sent.RequestUri, requestUri)))
+        if (response.RequestMessage is { } sent && (sent.Method != method || sent.RequestUri?.OriginalString != requestUri.OriginalString))
         {
             throw new HttpRequestException(
                 HttpRequestError.InvalidResponse,
