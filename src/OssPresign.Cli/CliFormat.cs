@@ -3,12 +3,14 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using OssPresign.Signing;
 using Spectre.Console;
 
 namespace OssPresign.Cli;
 
 /// <summary>How the commands write sizes, times and shell lines.</summary>
-internal static class CliFormat
+internal static partial class CliFormat
 {
     /// <summary>Adds a label and a value as plain text: <c>AddRow(string, string)</c> would read them as markup, and a
     /// key, bucket or header value with <c>[</c> in it would break the output.</summary>
@@ -24,6 +26,57 @@ internal static class CliFormat
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new InstantConverter() },
     };
+
+    /// <summary>
+    /// <paramref name="text"/> (a canonical request) with the value of <c>x-oss-security-token</c>, as a query parameter or
+    /// a header, shortened to its first 8 characters: with the secret an STS token signs anything, and a terminal or a CI
+    /// log is read by more people than hold the URL. The rest of a line still diffs with the server's.
+    /// </summary>
+    public static string HideSecurityToken(string text) =>
+        SecurityTokenValue().Replace(text, m => m.Value.Length <= 8 ? m.Value : $"{m.Value[..8]}...({m.Value.Length} characters not shown)");
+
+    /// <summary>
+    /// What shows that <paramref name="url"/> was cut short or mangled on its way (some of the signature's parameters
+    /// missing, a signature that is not 64 hex digits), or null. An unquoted URL in a shell ends at its first <c>&amp;</c>.
+    /// </summary>
+    public static string? CutShort(string url)
+    {
+        var query = url.IndexOf('?', StringComparison.Ordinal) is var start and >= 0 ? url[(start + 1)..] : string.Empty;
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in query.Split('&').Select(p => p.Split('=', 2)))
+        {
+            parameters.TryAdd(pair[0], pair.Length > 1 ? pair[1] : string.Empty);
+        }
+
+        string[] required =
+        [
+            PresignedQuery.SignatureVersionParameter, PresignedQuery.CredentialParameter, PresignedQuery.DateParameter,
+            PresignedQuery.ExpiresParameter, PresignedQuery.SignatureParameter,
+        ];
+        var missing = required.Where(name => !parameters.ContainsKey(name)).ToList();
+        if (missing.Count == required.Length)
+        {
+            // Not a V4 URL at all: the parser says what it is instead.
+            return null;
+        }
+
+        const string quote = "Quote the whole URL ('...') so that the shell keeps what follows each '&', and copy all of it.";
+        if (missing.Count > 0)
+        {
+            return $"The URL lacks {string.Join(", ", missing)}: it was cut short. {quote}";
+        }
+
+        var version = parameters[PresignedQuery.SignatureVersionParameter];
+        if (version != OssV4.Algorithm && OssV4.Algorithm.StartsWith(version, StringComparison.Ordinal))
+        {
+            return $"x-oss-signature-version is '{version}', the start of {OssV4.Algorithm}: the URL was cut short. {quote}";
+        }
+
+        var signature = parameters[PresignedQuery.SignatureParameter];
+        return signature.Length == 64 && signature.All(char.IsAsciiHexDigit)
+            ? null
+            : $"x-oss-signature is '{signature}', not 64 hex digits: the URL was cut short or changed. {quote}";
+    }
 
     /// <summary>1536 → <c>1.5 KiB</c>.</summary>
     public static string Bytes(long bytes)
@@ -159,4 +212,7 @@ internal static class CliFormat
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(Instant(value));
     }
+
+    [GeneratedRegex(@"(?<=x-oss-security-token[=:])[^&\s]+", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex SecurityTokenValue();
 }

@@ -20,6 +20,12 @@ internal static class UploadHints
                 : WithoutSecret(sent);
         }
 
+        if (error.StatusCode is >= 300 and < 400)
+        {
+            return [$"The server answered with a redirect (HTTP {error.StatusCode}), which an upload does not follow: a presigned URL is " +
+                "signed for its host and path, so it cannot move. Presign it for the endpoint the bucket is on."];
+        }
+
         if (error.Code == OssErrorCodes.AccessDenied && error.Message.Contains("expired", StringComparison.OrdinalIgnoreCase))
         {
             return ["The URL has expired by the server's clock: presign a new one."];

@@ -41,6 +41,11 @@ internal static class InspectCommand
             if (!PresignedUrl.TryParse(text, style: bucketName is null ? null : AddressingStyle.CName, bucketName, out var parsed, out var error))
             {
                 await context.ErrorWriter.WriteLineAsync($"error: not a presigned OSS V4 URL: {error}").ConfigureAwait(false);
+                if (CliFormat.CutShort(text) is { } cutShort)
+                {
+                    await context.ErrorWriter.WriteLineAsync($"hint: {cutShort}").ConfigureAwait(false);
+                }
+
                 return Program.Failed;
             }
 
@@ -65,6 +70,12 @@ internal static class InspectCommand
             if (NameProblem(parsed) is { } nameProblem)
             {
                 context.Out.WriteLine($"Name: refused by OSS: {nameProblem}");
+                usable = false;
+            }
+
+            if (CliFormat.CutShort(text) is { } damage)
+            {
+                context.Out.WriteLine($"URL: damaged: {damage}");
                 usable = false;
             }
 
@@ -110,10 +121,11 @@ internal static class InspectCommand
                     $"that header, so a request that sends it gets SignatureDoesNotMatch. Send it only if the URL is presigned with it.");
             }
 
-            // The canonical request and string to sign hold no secret, only what the URL and headers already show.
+            // The canonical request and string to sign hold no secret, only what the URL and headers already show, but for
+            // the STS token, which is shortened.
             var writer = context.OutWriter;
             await writer.WriteLineAsync($"Canonical request ({check.Method}):").ConfigureAwait(false);
-            await writer.WriteLineAsync(check.CanonicalRequest).ConfigureAwait(false);
+            await writer.WriteLineAsync(CliFormat.HideSecurityToken(check.CanonicalRequest)).ConfigureAwait(false);
             await writer.WriteLineAsync("String to sign:").ConfigureAwait(false);
             await writer.WriteLineAsync(check.StringToSign).ConfigureAwait(false);
             return check.IsValid && usable ? Program.Success : Program.Failed;

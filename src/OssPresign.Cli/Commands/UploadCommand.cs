@@ -71,6 +71,11 @@ internal static class UploadCommand
             if (LooksLikeV4(urlText) && !PresignedUrl.TryParse(urlText, out parsed, out var parseError))
             {
                 await context.ErrorWriter.WriteLineAsync($"error: the URL is not a valid presigned OSS URL: {parseError}").ConfigureAwait(false);
+                if (CliFormat.CutShort(urlText) is { } cutShort)
+                {
+                    await context.ErrorWriter.WriteLineAsync($"hint: {cutShort}").ConfigureAwait(false);
+                }
+
                 return Program.Failed;
             }
 
@@ -93,11 +98,7 @@ internal static class UploadCommand
                 return Program.BadUsage;
             }
 
-            using var http = new HttpClient(context.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: context.HttpHandler is null)
-            {
-                // Large files take long; Ctrl+C (the token) is the way to stop, not a fixed timeout.
-                Timeout = Timeout.InfiniteTimeSpan,
-            };
+            using var http = CreateHttpClient(context);
             var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = context.TimeProvider });
             var started = context.TimeProvider.GetTimestamp();
             try
@@ -121,7 +122,7 @@ internal static class UploadCommand
             }
             catch (IOException e)
             {
-                await context.ErrorWriter.WriteLineAsync($"error: reading {path} failed: {e.Message}").ConfigureAwait(false);
+                await context.ErrorWriter.WriteLineAsync($"error: the upload of {Path.GetFileName(path)} failed: {e.Message}").ConfigureAwait(false);
                 return Program.Failed;
             }
             catch (UnauthorizedAccessException e)
@@ -181,10 +182,7 @@ internal static class UploadCommand
             return Program.BadUsage;
         }
 
-        using var http = new HttpClient(context.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: context.HttpHandler is null)
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        using var http = CreateHttpClient(context);
         var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = context.TimeProvider });
         var started = context.TimeProvider.GetTimestamp();
         var leftBehind =
@@ -244,6 +242,14 @@ internal static class UploadCommand
             return Program.BadUsage;
         }
     }
+
+    private static HttpClient CreateHttpClient(CliContext context) =>
+        new(context.HttpHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false }, disposeHandler: context.HttpHandler is null)
+        {
+            // Large files take long; Ctrl+C (the token) is the way to stop, not a fixed timeout. Redirects are not
+            // followed: a 301, 302 or 303 would turn the PUT into a GET, and a presigned URL cannot move anyway.
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
 
     private static void WriteResult(CliContext context, PresignedUploadResult result, string target, long started, int? parts)
     {
@@ -345,7 +351,7 @@ internal static class UploadCommand
         if (error.CanonicalRequest is not null)
         {
             await writer.WriteLineAsync("The server's canonical request:").ConfigureAwait(false);
-            await writer.WriteLineAsync(error.CanonicalRequest).ConfigureAwait(false);
+            await writer.WriteLineAsync(CliFormat.HideSecurityToken(error.CanonicalRequest)).ConfigureAwait(false);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Xml.Linq;
 using OssPresign.Signing;
@@ -10,7 +11,10 @@ namespace OssPresign.Upload;
 /// Uploads a file or stream through a presigned PUT URL, or a large file through a presigned multipart upload
 /// (<see cref="UploadPartsAsync"/>): streams the body (never whole in memory), sets
 /// Content-Length, sends exactly the headers it is given, reports progress and retries connection failures and 5xx
-/// answers with exponential backoff while the URL is still valid. Thread-safe; one instance can run many uploads.
+/// answers (but 501 and 505; and 408 and 429) with exponential backoff, waiting at least what a Retry-After header
+/// asks, while the URL is still valid. Other 4xx answers are not retried: a presigned URL's signature and expiry are
+/// fixed, so they would fail again. The body is sent again whole from its start on every attempt, and the CRC-64 the
+/// server answers for what it stored is checked against the bytes sent. Thread-safe; one instance can run many uploads.
 /// </summary>
 /// <remarks>
 /// OSS rebuilds the signature from the Content-Type, Content-MD5 and <c>x-oss-*</c> headers it receives
@@ -85,7 +89,14 @@ public sealed class PresignedUploader
     /// readable and seekable.
     /// </exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload, or still failed with 5xx after the retries.</exception>
-    /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="HttpRequestException">
+    /// The connection still failed after the retries, or the answer came from a redirect the <see cref="HttpClient"/>
+    /// followed (<see cref="HttpRequestException.HttpRequestError"/> <see cref="HttpRequestError.InvalidResponse"/>; nothing was uploaded).
+    /// </exception>
+    /// <exception cref="IOException">
+    /// Reading the stream or file failed, or it changed length while it was sent (not retried); or the server answered a
+    /// CRC-64 (<c>x-oss-hash-crc64ecma</c>) that is not that of the bytes sent.
+    /// </exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
@@ -110,10 +121,17 @@ public sealed class PresignedUploader
     /// <exception cref="ArgumentException">
     /// The URL is not an absolute http(s) URL; a header cannot be sent (its name is not an HTTP token, or its value has a
     /// control character such as CR or LF, or a non-ASCII character); a Content-Length header does not match the
-    /// stream; or the stream is not readable and seekable. Checked before anything is sent.
+    /// stream; or the stream is not readable and seekable, or positioned past its end. Checked before anything is sent.
     /// </exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload, or still failed with 5xx after the retries.</exception>
-    /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="HttpRequestException">
+    /// The connection still failed after the retries, or the answer came from a redirect the <see cref="HttpClient"/>
+    /// followed (<see cref="HttpRequestException.HttpRequestError"/> <see cref="HttpRequestError.InvalidResponse"/>; nothing was uploaded).
+    /// </exception>
+    /// <exception cref="IOException">
+    /// Reading the stream or file failed, or it changed length while it was sent (not retried); or the server answered a
+    /// CRC-64 (<c>x-oss-hash-crc64ecma</c>) that is not that of the bytes sent.
+    /// </exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
@@ -134,6 +152,13 @@ public sealed class PresignedUploader
         var requestUri = ParseUrl(url);
         var headerList = CheckHeaders(headers, nameof(headers));
         var length = content.Length - content.Position;
+        if (length < 0)
+        {
+            // A negative Content-Length failed only as it was sent, in an error that read like (and was retried as) a
+            // failed connection.
+            throw new ArgumentException($"The stream's position ({content.Position}) is past its end ({content.Length}): there is nothing to send.", nameof(content));
+        }
+
         foreach (var (name, value) in headerList)
         {
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
@@ -143,7 +168,7 @@ public sealed class PresignedUploader
             }
         }
 
-        return SendWithRetriesAsync(HttpMethod.Put, url, requestUri, headerList, content, length, progress, ResultAsync(length), cancellationToken);
+        return SendWithRetriesAsync(HttpMethod.Put, url, requestUri, headerList, content, length, content.Length, progress, ResultAsync(length), cancellationToken);
     }
 
     /// <summary>Uploads a file through a presigned PUT, reading it as it is sent.</summary>
@@ -154,7 +179,14 @@ public sealed class PresignedUploader
     /// <returns>ETag, request id and checksums.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload.</exception>
-    /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="HttpRequestException">
+    /// The connection still failed after the retries, or the answer came from a redirect the <see cref="HttpClient"/>
+    /// followed (<see cref="HttpRequestException.HttpRequestError"/> <see cref="HttpRequestError.InvalidResponse"/>; nothing was uploaded).
+    /// </exception>
+    /// <exception cref="IOException">
+    /// Reading the stream or file failed, or it changed length while it was sent (not retried); or the server answered a
+    /// CRC-64 (<c>x-oss-hash-crc64ecma</c>) that is not that of the bytes sent.
+    /// </exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
@@ -175,7 +207,14 @@ public sealed class PresignedUploader
     /// <returns>ETag, request id and checksums.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload.</exception>
-    /// <exception cref="HttpRequestException">The connection still failed after the retries.</exception>
+    /// <exception cref="HttpRequestException">
+    /// The connection still failed after the retries, or the answer came from a redirect the <see cref="HttpClient"/>
+    /// followed (<see cref="HttpRequestException.HttpRequestError"/> <see cref="HttpRequestError.InvalidResponse"/>; nothing was uploaded).
+    /// </exception>
+    /// <exception cref="IOException">
+    /// Reading the stream or file failed, or it changed length while it was sent (not retried); or the server answered a
+    /// CRC-64 (<c>x-oss-hash-crc64ecma</c>) that is not that of the bytes sent.
+    /// </exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
@@ -203,7 +242,7 @@ public sealed class PresignedUploader
     /// <returns>The upload id, for <see cref="OssClient.PresignMultipartUploadAsync"/>.</returns>
     /// <exception cref="ArgumentException">The URL is not presigned for POST, or a signed header cannot be sent.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused it.</exception>
-    /// <exception cref="HttpRequestException">The connection failed.</exception>
+    /// <exception cref="HttpRequestException">The connection failed, or the answer came from a redirect the <see cref="HttpClient"/> followed.</exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed (the <see cref="Exception.InnerException"/> is a <see cref="TimeoutException"/>,
     /// as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
@@ -215,7 +254,7 @@ public sealed class PresignedUploader
         var headers = CheckHeaders(initiate.SignedHeaders, nameof(initiate));
         using var empty = new MemoryStream([], writable: false);
         return await SendWithRetriesAsync(
-            HttpMethod.Post, initiate.Url, ParseUrl(initiate.Url), headers, empty, 0, null,
+            HttpMethod.Post, initiate.Url, ParseUrl(initiate.Url), headers, empty, 0, 0, null,
             async (response, _, token) => ReadElement(await response.Content.ReadAsStringAsync(token).ConfigureAwait(false), "UploadId"),
             cancellationToken, retry: false).ConfigureAwait(false);
     }
@@ -234,15 +273,26 @@ public sealed class PresignedUploader
     /// </param>
     /// <param name="cancellationToken">Cancels the upload; the parts sent stay until the upload is aborted or completed.</param>
     /// <returns>The completed object's ETag (not an MD5: <c>"HEX-N"</c>), request id and CRC-64; <see cref="PresignedUploadResult.Attempts"/> counts the completion's attempts.</returns>
-    /// <exception cref="ArgumentException">The file's size is not the upload's, the upload's URLs do not fit its sizes, or a signed header cannot be sent.</exception>
+    /// <exception cref="ArgumentException">
+    /// The file's size is not the upload's, its part size is outside what OSS completes, the upload's URLs do not fit its
+    /// sizes or are not its steps (a part's URL for another part or upload, or without them), or a signed header cannot be
+    /// sent. Checked before anything is sent.
+    /// </exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused a part or the completion, or still failed with 5xx after the retries.</exception>
-    /// <exception cref="HttpRequestException">A connection still failed after the retries.</exception>
+    /// <exception cref="HttpRequestException">
+    /// A connection still failed after the retries (the message starts with the part's number), or an answer came from a
+    /// redirect the <see cref="HttpClient"/> followed.
+    /// </exception>
     /// <exception cref="TaskCanceledException">
     /// <see cref="HttpClient.Timeout"/> elapsed on the last attempt (the <see cref="Exception.InnerException"/> is a
     /// <see cref="TimeoutException"/>, as <see cref="HttpClient"/> makes it), or <paramref name="cancellationToken"/> was canceled (no such inner exception).
     /// </exception>
-    /// <exception cref="IOException">The file could not be read, an answer lacked its ETag, or the completion's answer was lost and its retry found the upload completed.</exception>
+    /// <exception cref="IOException">
+    /// The file could not be read or changed length during the upload, or a part's CRC-64 answered is not that of its bytes
+    /// (the message starts with the part's number); an answer lacked its ETag, or the completion's answer was lost and its
+    /// retry found the upload completed.
+    /// </exception>
     public async Task<PresignedUploadResult> UploadPartsAsync(
         PresignedMultipartUpload upload, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -266,15 +316,26 @@ public sealed class PresignedUploader
                 $"The upload has {upload.Parts.Count} part URLs; {upload.ObjectSize} bytes in parts of {upload.PartSize} bytes need {count}.", nameof(upload));
         }
 
+        // OSS checks the sizes only at the completion (EntityTooSmall, after every part was sent), or part by part
+        // (EntityTooLarge); a record made by hand can have either.
+        if ((count > 1 && upload.PartSize < PresignedMultipartUpload.MinPartSize) || upload.PartSize > PresignedMultipartUpload.MaxPartSize)
+        {
+            throw new ArgumentException(
+                $"The upload's part size is {upload.PartSize} bytes; every part but the last must be {PresignedMultipartUpload.MinPartSize} bytes " +
+                $"to {PresignedMultipartUpload.MaxPartSize} bytes, or the completion is refused. Nothing was sent; presign the upload again.", nameof(upload));
+        }
+
         // Every URL and header checked before the first part goes, so that a bad one does not stop the upload halfway.
         var partHeaders = new List<KeyValuePair<string, string>>[count];
         for (var i = 0; i < count; i++)
         {
             ThrowIfNot(upload.Parts[i], "PUT", "UploadPart");
+            ThrowIfNotStep(upload, upload.Parts[i].Url, $"The URL of part {i + 1}", i + 1);
             partHeaders[i] = CheckHeaders(upload.Parts[i].SignedHeaders, nameof(upload));
         }
 
         ThrowIfNot(upload.Complete, "POST", "CompleteMultipartUpload");
+        ThrowIfNotStep(upload, upload.Complete.Url, "The completion's URL", partNumber: null);
         var completeHeaders = CheckHeaders(upload.Complete.SignedHeaders, nameof(upload));
         var etags = new string[count];
         long sentInAll = 0;
@@ -310,13 +371,21 @@ public sealed class PresignedUploader
                 try
                 {
                     result = await SendWithRetriesAsync(
-                        HttpMethod.Put, part.Url, ParseUrl(part.Url), partHeaders[index], file, size, partProgress, ResultAsync(size), token).ConfigureAwait(false);
+                        HttpMethod.Put, part.Url, ParseUrl(part.Url), partHeaders[index], file, size, upload.ObjectSize, partProgress, ResultAsync(size), token).ConfigureAwait(false);
                 }
                 catch (OssRequestFailedException e)
                 {
                     // Which part, so that the caller can say so (the error alone reads like one of a single PUT).
                     e.PartNumber = index + 1;
                     throw;
+                }
+                catch (HttpRequestException e)
+                {
+                    throw new HttpRequestException(e.HttpRequestError, $"Part {index + 1} of {count}: {e.Message}", e, e.StatusCode);
+                }
+                catch (IOException e)
+                {
+                    throw new IOException($"Part {index + 1} of {count}: {e.Message}", e);
                 }
 
                 // Without it the part cannot be listed for the completion; a browser page would need the bucket's CORS
@@ -334,7 +403,7 @@ public sealed class PresignedUploader
         try
         {
             return await SendWithRetriesAsync(
-                HttpMethod.Post, complete.Url, ParseUrl(complete.Url), completeHeaders, body, body.Length, null,
+                HttpMethod.Post, complete.Url, ParseUrl(complete.Url), completeHeaders, body, body.Length, body.Length, null,
                 async (response, attempt, token) => (await ResultAsync(upload.ObjectSize)(response, attempt, token).ConfigureAwait(false)) with
                 {
                     // OSS puts the ETag in the XML body; the header is not documented for this operation.
@@ -349,6 +418,29 @@ public sealed class PresignedUploader
             throw new IOException(
                 $"The completion's answer was lost and its retry found the upload gone: the first attempt most likely completed " +
                 $"{upload.Bucket}/{upload.Key}. Check the object before uploading again.", e);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a URL of the upload that is not the step it stands for: a part's URL for another part number or upload
+    /// (its bytes would land in the wrong part, and the completion then fail or join the wrong bytes), or without
+    /// <c>partNumber</c> and <c>uploadId</c> (a plain PutObject, which would replace the whole object with one part).
+    /// Such a record was edited or put together by hand; nothing is sent.
+    /// </summary>
+    private static void ThrowIfNotStep(PresignedMultipartUpload upload, string url, string what, int? partNumber)
+    {
+        var query = url.IndexOf('?', StringComparison.Ordinal) is var start and >= 0 ? url[(start + 1)..] : string.Empty;
+        var parameters = OssUriEncoding.TryDecodeQuery(query, out var decoded, out _) ? decoded : [];
+        string? Parameter(string name) => parameters.FirstOrDefault(p => p.Key == name) is { Key: not null } found ? found.Value : null;
+        var (uploadId, number) = (Parameter("uploadId"), Parameter("partNumber"));
+        var expected = partNumber?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (uploadId != upload.UploadId || number != expected)
+        {
+            var found = number is null ? $"upload '{uploadId ?? "(none)"}'" : $"part {number} of upload '{uploadId ?? "(none)"}'";
+            var wanted = expected is null ? $"upload '{upload.UploadId}' with no part number" : $"part {expected} of upload '{upload.UploadId}'";
+            throw new ArgumentException(
+                $"{what} is for {found}, not {wanted}: the upload's record was changed after it was presigned. Nothing was sent; presign the upload again.",
+                nameof(upload));
         }
     }
 
@@ -428,12 +520,13 @@ public sealed class PresignedUploader
 
     /// <summary>
     /// Sends <paramref name="content"/> from its current position, <paramref name="length"/> bytes, retrying connection
-    /// failures and 5xx answers (unless <paramref name="retry"/> is false) while the URL is valid.
+    /// failures and the answers <see cref="IsRetriedStatus"/> names (unless <paramref name="retry"/> is false) while the
+    /// URL is valid. <paramref name="sourceLength"/> is the length the whole stream must keep while it is read.
     /// </summary>
     private async Task<T> SendWithRetriesAsync<T>(
-        HttpMethod method, string url, Uri requestUri, List<KeyValuePair<string, string>> headers, Stream content, long length, IProgress<long>? progress,
-        Func<HttpResponseMessage, int, CancellationToken, Task<T>> readSuccess, CancellationToken cancellationToken, bool retry = true,
-        Action<int>? onAttempt = null)
+        HttpMethod method, string url, Uri requestUri, List<KeyValuePair<string, string>> headers, Stream content, long length, long sourceLength,
+        IProgress<long>? progress, Func<HttpResponseMessage, int, CancellationToken, Task<T>> readSuccess, CancellationToken cancellationToken,
+        bool retry = true, Action<int>? onAttempt = null)
     {
         // A URL that is not V4 (e.g. V1) still uploads; its expiry is then unknown and only MaxAttempts bounds retries.
         DateTimeOffset? expiresOn = PresignedUrl.TryParse(url, out var parsed, out _) ? parsed!.ExpiresOn : null;
@@ -443,11 +536,19 @@ public sealed class PresignedUploader
         {
             onAttempt?.Invoke(attempt);
             content.Seek(start, SeekOrigin.Begin);
-            using var request = CreateRequest(method, requestUri, headers, new UploadContent(content, start, length, _options.BufferSize, progress));
+            var body = new UploadContent(content, start, length, sourceLength, _options.BufferSize, progress);
+            using var request = CreateRequest(method, requestUri, headers, body);
             HttpResponseMessage response;
             try
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (body.SourceFailure is { } sourceFailure)
+            {
+                // Reading the body failed, not the connection (HttpClient wraps it as "Error while copying content"):
+                // another attempt would read the same changed or unreadable stream, so the caller gets the cause.
+                ExceptionDispatchInfo.Throw(sourceFailure);
+                throw;
             }
             catch (Exception e) when (retry && IsTransient(e, cancellationToken) && CanRetry(attempt, delay, expiresOn))
             {
@@ -456,22 +557,95 @@ public sealed class PresignedUploader
                 continue;
             }
 
+            TimeSpan wait;
             using (response)
             {
+                ThrowIfRedirected(response, method, requestUri);
                 if (response.IsSuccessStatusCode)
                 {
+                    if (method == HttpMethod.Put)
+                    {
+                        ThrowIfStoredOtherBytes(response, body);
+                    }
+
                     return await readSuccess(response, attempt, cancellationToken).ConfigureAwait(false);
                 }
 
                 var error = await OssRequestFailedException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
-                if (!retry || (int)response.StatusCode < 500 || !CanRetry(attempt, delay, expiresOn))
+                if (!retry || !IsRetriedStatus(response.StatusCode) || RetryWait(response, delay) is not { } serverWait || !CanRetry(attempt, serverWait, expiresOn))
                 {
                     throw error;
                 }
+
+                wait = serverWait;
             }
 
-            await Task.Delay(delay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             delay = NextDelay(delay);
+        }
+    }
+
+    /// <summary>
+    /// Whether an answer with this status is worth another attempt: a 5xx is the server's failure, but 501 Not Implemented
+    /// and 505 HTTP Version Not Supported answer the same to every attempt; 408 and 429 ask the client to come back.
+    /// Any other 4xx (403 SignatureDoesNotMatch, an expired URL, RequestTimeTooSkewed, AccessDenied) would fail again
+    /// the same way: a presigned URL's signature and time are fixed.
+    /// </summary>
+    private static bool IsRetriedStatus(HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.NotImplemented or HttpStatusCode.HttpVersionNotSupported => false,
+        HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests => true,
+        _ => (int)status >= 500,
+    };
+
+    /// <summary>
+    /// The wait before the next attempt: the backoff, or longer when the answer's Retry-After asks for more (RFC 9110
+    /// §10.2.3, seconds or a date). Null when it asks for more than <see cref="PresignedUploaderOptions.MaxRetryDelay"/>:
+    /// coming back earlier than asked would only be refused again.
+    /// </summary>
+    private TimeSpan? RetryWait(HttpResponseMessage response, TimeSpan backoff)
+    {
+        var asked = response.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - _options.TimeProvider.GetUtcNow(),
+            _ => TimeSpan.Zero,
+        };
+        return asked > _options.MaxRetryDelay ? null : asked > backoff ? asked : backoff;
+    }
+
+    /// <summary>
+    /// Refuses an answer that <see cref="HttpClient"/> got by following a redirect: a 301, 302 or 303 turns a PUT or
+    /// POST into a bodiless GET, whose 200 would read as a successful upload (or an upload id) while nothing was stored.
+    /// A presigned URL signs its host and path, so no redirect can lead to the same upload anyway.
+    /// </summary>
+    private static void ThrowIfRedirected(HttpResponseMessage response, HttpMethod method, Uri requestUri)
+    {
+        if (response.RequestMessage is { } sent && (sent.Method != method || sent.RequestUri?.OriginalString != requestUri.OriginalString))
+        {
+            throw new HttpRequestException(
+                HttpRequestError.InvalidResponse,
+                $"The server redirected the {method} to {sent.RequestUri}, which the HttpClient followed as a {sent.Method} (HTTP {(int)response.StatusCode}): " +
+                "nothing was uploaded through the presigned URL. A presigned URL is signed for its host and path; presign it for the " +
+                "endpoint the bucket is on, and give the uploader an HttpClient whose handler does not follow redirects (AllowAutoRedirect = false).",
+                statusCode: response.StatusCode);
+        }
+    }
+
+    /// <summary>
+    /// Compares the CRC-64 OSS computed over the body it stored (<c>x-oss-hash-crc64ecma</c>, answered to PutObject and
+    /// UploadPart) with that of the bytes sent, as OSS's own SDKs do: the ETag cannot serve, it is not the MD5 of the
+    /// body when the bucket encrypts. A mismatch means the bytes were changed on the way; the object (or part) holds them.
+    /// </summary>
+    private static void ThrowIfStoredOtherBytes(HttpResponseMessage response, UploadContent body)
+    {
+        if (Header(response, "x-oss-hash-crc64ecma") is { } stored
+            && ulong.TryParse(stored, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var storedCrc)
+            && body.SentCrc64 is { } sentCrc && storedCrc != sentCrc)
+        {
+            throw new IOException(
+                $"The server answered 200, but the CRC-64 of what it stored is {storedCrc}, and that of the {body.Length} bytes sent is {sentCrc}: " +
+                "the body was changed on the way. Upload it again.");
         }
     }
 
@@ -536,39 +710,74 @@ public sealed class PresignedUploader
 
     /// <summary>
     /// The body: copies the stream's range through one pooled buffer, reporting progress. It sets no Content-Type, and
-    /// it does not own the stream, so a retry can send it again.
+    /// it does not own the stream, so a retry can send it again. A failure to read the stream is kept in
+    /// <see cref="SourceFailure"/>, so that it is not mistaken for a failed connection.
     /// </summary>
-    private sealed class UploadContent(Stream source, long start, long length, int bufferSize, IProgress<long>? progress) : HttpContent
+    private sealed class UploadContent(Stream source, long start, long length, long sourceLength, int bufferSize, IProgress<long>? progress) : HttpContent
     {
         public long Length => length;
+
+        /// <summary>What reading the stream threw (not a cancellation), or null.</summary>
+        public Exception? SourceFailure { get; private set; }
+
+        /// <summary>The CRC-64 (<see cref="Crc64Xz"/>) of the bytes sent, once all were; null before.</summary>
+        public ulong? SentCrc64 { get; private set; }
 
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
             SerializeToStreamAsync(stream, context, CancellationToken.None);
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
+            SourceFailure = null;
+            SentCrc64 = null;
             source.Seek(start, SeekOrigin.Begin);
             var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
             try
             {
                 long sent = 0;
+                var crc = Crc64Xz.Empty;
                 progress?.Report(0);
                 while (sent < length)
                 {
-                    var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        throw new IOException($"The stream ended after {sent} of {length} bytes; it was changed during the upload.");
-                    }
-
+                    var read = await ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), sent, cancellationToken).ConfigureAwait(false);
+                    crc = Crc64Xz.Append(crc, buffer.AsSpan(0, read));
                     await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                     sent += read;
                     progress?.Report(sent);
                 }
+
+                SentCrc64 = crc;
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        private async Task<int> ReadAsync(Memory<byte> buffer, long sent, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException($"The stream ended after {sent} of {length} bytes; it was changed during the upload.");
+                }
+
+                // Checked before the last bytes go, so that the server never gets a whole body: a file that grew
+                // while it was sent would otherwise be stored cut at its old length, and reported uploaded.
+                if (sent + read == length && source.Length != sourceLength)
+                {
+                    throw new IOException(
+                        $"The stream is {source.Length} bytes now, {sourceLength} when the upload started; it was changed during the upload.");
+                }
+
+                return read;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                SourceFailure = e;
+                throw;
             }
         }
 

@@ -5,9 +5,11 @@ namespace OssPresign.Cli.Tests.Commands;
 
 public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixture<LocalServerFixture>
 {
-    private async Task<string> PresignAsync(string key, TimeProvider? time = null, params string[] more)
+    private Task<string> PresignAsync(string key, TimeProvider? time = null, params string[] more) => PresignAsync(fixture.Environment, key, time, more);
+
+    private async Task<string> PresignAsync(IReadOnlyDictionary<string, string> environment, string key, TimeProvider? time = null, params string[] more)
     {
-        var run = await CliHarness.RunAsync(fixture.Environment, time, fixture.PresignArgs(key, ["--json", .. more]));
+        var run = await CliHarness.RunAsync(environment, time, fixture.PresignArgs(key, ["--json", .. more]));
         Assert.True(run.ExitCode == 0, run.Error);
         using var json = JsonDocument.Parse(run.Out);
         return json.RootElement.GetProperty("url").GetString()!;
@@ -219,5 +221,52 @@ public sealed class InspectCommandTests(LocalServerFixture fixture) : IClassFixt
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("'hello' is not an http or https URL", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_UrlWithAnStsToken_ShowsTheCanonicalRequestWithoutTheWholeToken()
+    {
+        const string token = "CAIS1234STS-token-that-signs-with-the-secret-0123456789abcdefghijklmnop";
+        var environment = new Dictionary<string, string>(fixture.Environment) { ["OSS_SESSION_TOKEN"] = token };
+        var url = await PresignAsync(environment, "sts.txt");
+
+        var run = await CliHarness.RunAsync(environment, null, ["inspect", url]);
+
+        Assert.True(run.ExitCode == 0, run.Out + run.Error);
+        Assert.Contains("STS token:           present", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Signature: valid for PUT", run.Out, StringComparison.Ordinal);
+        Assert.Contains($"x-oss-security-token=CAIS1234...({Uri.EscapeDataString(token).Length} characters not shown)&", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, run.Out + run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_UrlCutAtItsFirstAmpersand_SaysItWasCutShort()
+    {
+        // What an unquoted URL in a shell becomes.
+        var url = (await PresignAsync("cut.txt")).Split('&')[0];
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", url]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("hint: The URL lacks x-oss-signature-version, x-oss-date, x-oss-expires, x-oss-signature: it was cut short. Quote the whole URL", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_UrlCutInItsLastParameter_SaysItWasCutShort()
+    {
+        var url = await PresignAsync("cut.txt");
+        var signature = System.Text.RegularExpressions.Regex.Match(url, "x-oss-signature=([0-9a-f]+)").Groups[1].Value;
+        var signatureLast = url.Replace($"&x-oss-signature={signature}", string.Empty, StringComparison.Ordinal) + $"&x-oss-signature={signature}";
+
+        var versionCut = await CliHarness.RunAsync(fixture.Environment, null, ["inspect", url[..^10]]);
+        var signatureCut = await CliHarness.RunAsync(WithoutSecret(), null, ["inspect", signatureLast[..^10]]);
+
+        Assert.Equal(1, versionCut.ExitCode);
+        Assert.Contains("hint: x-oss-signature-version is 'OSS4-H', the start of OSS4-HMAC-SHA256: the URL was cut short.", versionCut.Error, StringComparison.Ordinal);
+        Assert.Equal(1, signatureCut.ExitCode);
+        Assert.Contains(
+            $"URL: damaged: x-oss-signature is '{signature[..^10]}', not 64 hex digits: the URL was cut short",
+            System.Text.RegularExpressions.Regex.Replace(signatureCut.Out, @"\s+", " "), // The console wraps long lines.
+            StringComparison.Ordinal);
     }
 }

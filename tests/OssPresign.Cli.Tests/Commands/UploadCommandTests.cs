@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using OssPresign.Upload;
@@ -225,6 +228,53 @@ public sealed class UploadCommandTests(LocalServerFixture fixture) : IClassFixtu
         {
             File.Delete(empty);
         }
+    }
+
+    [Fact]
+    public async Task Upload_AnsweredWithARedirect_DoesNotFollowIt_AndSaysWhy()
+    {
+        // Following a 303 turned the PUT into a GET of another page, whose 200 the upload reported as stored.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var requestLines = new List<string>();
+        var serving = Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var connection = await listener.AcceptTcpClientAsync();
+                using var reader = new StreamReader(connection.GetStream(), Encoding.ASCII, leaveOpen: true);
+                var requestLine = await reader.ReadLineAsync();
+                lock (requestLines)
+                {
+                    requestLines.Add(requestLine ?? string.Empty);
+                }
+
+                while (!string.IsNullOrEmpty(await reader.ReadLineAsync()))
+                {
+                }
+
+                var answer = requestLine?.StartsWith("GET", StringComparison.Ordinal) == true
+                    ? "HTTP/1.1 200 OK\r\nETag: \"PAGE\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    : $"HTTP/1.1 303 See Other\r\nLocation: http://127.0.0.1:{port}/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                await connection.GetStream().WriteAsync(Encoding.ASCII.GetBytes(answer));
+            }
+        });
+        var url = (await PresignAsync("redirected.bin")).Replace(fixture.Endpoint, $"http://127.0.0.1:{port}", StringComparison.Ordinal);
+
+        var run = await CliHarness.RunAsync(fixture.Environment, null, ["upload", url, _file]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("error: the upload was refused: HTTP 303", run.Error, StringComparison.Ordinal);
+        Assert.Contains("hint: The server answered with a redirect (HTTP 303), which an upload does not follow", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Uploaded", run.Out, StringComparison.Ordinal);
+        lock (requestLines)
+        {
+            Assert.StartsWith("PUT /examplebucket/redirected.bin?", Assert.Single(requestLines), StringComparison.Ordinal);
+        }
+
+        listener.Stop();
+        await Assert.ThrowsAnyAsync<Exception>(() => serving);
     }
 
     /// <summary>Fails the first request as a refused connection would, then sends for real.</summary>

@@ -114,11 +114,81 @@ public sealed class PresignedMultipartUploadTests
 
             // Part 3's URL is changed after signing: OSS refuses it, and the exception says which part it was.
             var parts = upload.Parts.ToArray();
-            parts[2] = parts[2] with { Url = parts[2].Url.Replace("partNumber=3", "partNumber=9", StringComparison.Ordinal) };
+            parts[2] = parts[2] with { Url = System.Text.RegularExpressions.Regex.Replace(parts[2].Url, "x-oss-signature=[0-9a-f]{64}", "x-oss-signature=" + new string('0', 64)) };
             var error = await Assert.ThrowsAsync<OssRequestFailedException>(() => uploader.UploadPartsAsync(upload with { Parts = parts }, path));
 
             Assert.Equal(3, error.PartNumber);
             Assert.Equal("SignatureDoesNotMatch", error.Code);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task UploadParts_RecordWhosePartUrlsWereSwappedOrReplaced_IsRefusedBeforeAnythingIsSent()
+    {
+        // Swapped URLs put each part's bytes in the other part; a plain PUT URL as a part would replace the object.
+        await using var t = await TestServer.StartAsync();
+        var bytes = TestServer.RandomBytes((2 * PartSize) + 5);
+        var path = await WriteFileAsync(bytes);
+        try
+        {
+            using var http = new HttpClient();
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time });
+            var upload = await StartAsync(t, uploader, "tampered.bin", bytes.Length);
+            var other = await StartAsync(t, uploader, "other.bin", bytes.Length);
+            var put = await t.Client.PresignAsync(new PutObjectRequest { Bucket = Bucket, Key = "tampered.bin" });
+            var cases = new (PresignedMultipartUpload Upload, string Message)[]
+            {
+                (upload with { Parts = [upload.Parts[1], upload.Parts[0], upload.Parts[2]] }, $"The URL of part 1 is for part 2 of upload '{upload.UploadId}', not part 1 of upload '{upload.UploadId}'"),
+                (upload with { Parts = [upload.Parts[0], other.Parts[1], upload.Parts[2]] }, $"The URL of part 2 is for part 2 of upload '{other.UploadId}', not part 2 of upload '{upload.UploadId}'"),
+                (upload with { Parts = [upload.Parts[0], upload.Parts[1], put] }, $"The URL of part 3 is for upload '(none)', not part 3 of upload '{upload.UploadId}'"),
+                (upload with { Complete = other.Complete }, $"The completion's URL is for upload '{other.UploadId}', not upload '{upload.UploadId}' with no part number"),
+            };
+
+            foreach (var (tampered, message) in cases)
+            {
+                var error = await Assert.ThrowsAsync<ArgumentException>(() => uploader.UploadPartsAsync(tampered, path));
+
+                Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+            }
+
+            Assert.Empty(t.BodyFiles());
+            using var get = await t.GetAsync(Bucket, "tampered.bin");
+            Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task UploadParts_RecordWithPartsSmallerThanOssCompletes_IsRefusedBeforeAnythingIsSent()
+    {
+        // Made by hand from presigned UploadParts: OSS would take every part and refuse the completion (EntityTooSmall).
+        await using var t = await TestServer.StartAsync();
+        const int smallPart = 50 * 1024;
+        var bytes = TestServer.RandomBytes(3 * smallPart);
+        var path = await WriteFileAsync(bytes);
+        try
+        {
+            using var http = new HttpClient();
+            var uploader = new PresignedUploader(http, new PresignedUploaderOptions { TimeProvider = t.Time });
+            var initiated = await StartAsync(t, uploader, "small-parts.bin", bytes.Length);
+            var parts = new List<PresignResult>();
+            for (var number = 1; number <= 3; number++)
+            {
+                parts.Add(await t.Client.PresignAsync(new UploadPartRequest { Bucket = Bucket, Key = "small-parts.bin", UploadId = initiated.UploadId, PartNumber = number }));
+            }
+
+            var handMade = initiated with { PartSize = smallPart, Parts = parts };
+
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => uploader.UploadPartsAsync(handMade, path));
+
+            Assert.StartsWith($"The upload's part size is {smallPart} bytes; every part but the last must be 102400 bytes", error.Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -56,7 +56,7 @@ public sealed class PresignedUploaderTests
         Assert.DoesNotContain(request.Headers, h => h.Key.StartsWith("x-oss-", StringComparison.OrdinalIgnoreCase));
         Assert.Equal("\"ETAG\"", result.ETag);
         Assert.Equal("request-1", result.RequestId);
-        Assert.Equal("123", result.HashCrc64Ecma);
+        Assert.Equal(Crc64Xz.Append(Crc64Xz.Empty, body).ToString(System.Globalization.CultureInfo.InvariantCulture), result.HashCrc64Ecma);
         Assert.Equal(body.Length, result.BytesSent);
         Assert.Equal(1, result.Attempts);
     }
@@ -385,7 +385,6 @@ public sealed class PresignedUploaderTests
         var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([]) };
         response.Headers.TryAddWithoutValidation("ETag", "\"ETAG\"");
         response.Headers.TryAddWithoutValidation("x-oss-request-id", "request-1");
-        response.Headers.TryAddWithoutValidation("x-oss-hash-crc64ecma", "123");
         return response;
     }
 
@@ -421,7 +420,15 @@ public sealed class PresignedUploaderTests
                 request.Content?.Headers.ContentLength,
                 body.ToArray(),
                 (time ?? TimeProvider.System).GetUtcNow()));
-            return respond(Requests.Count);
+            var response = respond(Requests.Count);
+            if (response.IsSuccessStatusCode)
+            {
+                // As OSS does: the CRC-64 of the body stored, which the uploader checks against what it sent.
+                response.Headers.TryAddWithoutValidation(
+                    "x-oss-hash-crc64ecma", Crc64Xz.Append(Crc64Xz.Empty, body.ToArray()).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            return response;
         }
     }
 
