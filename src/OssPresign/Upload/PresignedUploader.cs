@@ -177,6 +177,9 @@ public sealed class PresignedUploader
     /// <param name="progress">Receives the bytes sent so far in the current attempt.</param>
     /// <param name="cancellationToken">Cancels the upload.</param>
     /// <returns>ETag, request id and checksums.</returns>
+    /// <exception cref="ArgumentException">
+    /// The path is empty or a folder's, the URL is not a presigned PUT, or a header cannot be sent. Nothing is sent.
+    /// </exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload.</exception>
     /// <exception cref="HttpRequestException">
@@ -205,6 +208,9 @@ public sealed class PresignedUploader
     /// <param name="progress">Receives the bytes sent so far in the current attempt.</param>
     /// <param name="cancellationToken">Cancels the upload.</param>
     /// <returns>ETag, request id and checksums.</returns>
+    /// <exception cref="ArgumentException">
+    /// The path is empty or a folder's, the URL is not a presigned PUT, or a header cannot be sent. Nothing is sent.
+    /// </exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused the upload.</exception>
     /// <exception cref="HttpRequestException">
@@ -222,7 +228,7 @@ public sealed class PresignedUploader
     public async Task<PresignedUploadResult> UploadFileAsync(
         string url, IEnumerable<KeyValuePair<string, string>> headers, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        ThrowIfNotAFilePath(path);
 
         // No FileStream buffer: the body is copied in BufferSize chunks, which a second buffer would only copy again.
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
@@ -275,8 +281,8 @@ public sealed class PresignedUploader
     /// <returns>The completed object's ETag (not an MD5: <c>"HEX-N"</c>), request id and CRC-64; <see cref="PresignedUploadResult.Attempts"/> counts the completion's attempts.</returns>
     /// <exception cref="ArgumentException">
     /// The file's size is not the upload's, its part size is outside what OSS completes, the upload's URLs do not fit its
-    /// sizes or are not its steps (a part's URL for another part or upload, or without them), or a signed header cannot be
-    /// sent. Checked before anything is sent.
+    /// sizes or are not its steps (a part's URL for another part or upload, or without them), a signed header cannot be
+    /// sent, or the path is empty or a folder's. Checked before anything is sent.
     /// </exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="OssRequestFailedException">OSS refused a part or the completion, or still failed with 5xx after the retries.</exception>
@@ -297,7 +303,7 @@ public sealed class PresignedUploader
         PresignedMultipartUpload upload, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(upload);
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        ThrowIfNotAFilePath(path);
         var length = new FileInfo(path).Length;
         if (length != upload.ObjectSize)
         {
@@ -441,6 +447,19 @@ public sealed class PresignedUploader
             throw new ArgumentException(
                 $"{what} is for {found}, not {wanted}: the upload's record was changed after it was presigned. Nothing was sent; presign the upload again.",
                 nameof(upload));
+        }
+    }
+
+    /// <summary>
+    /// Refuses an empty path and a folder's: opening a folder fails with "Access to the path is denied" and asking its
+    /// length with "Could not find file", both of which send the user looking in the wrong place.
+    /// </summary>
+    private static void ThrowIfNotAFilePath(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            throw new ArgumentException($"'{path}' is a folder, not a file: upload the files in it one by one.", nameof(path));
         }
     }
 

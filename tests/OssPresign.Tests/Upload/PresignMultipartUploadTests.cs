@@ -98,6 +98,17 @@ public sealed class PresignMultipartUploadTests
     }
 
     [Fact]
+    public async Task UploadParts_OfAFolder_IsAnArgumentExceptionSayingSo_NotFileNotFound()
+    {
+        var upload = await Client().PresignMultipartUploadAsync("examplebucket", "k", "U1", 10, 102_400);
+        using var http = new HttpClient();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => new PresignedUploader(http).UploadPartsAsync(upload, Path.GetTempPath()));
+
+        Assert.Contains("is a folder, not a file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UploadParts_WithAPartSizeOfZero_IsAnArgumentException_NotADivisionByZero()
     {
         var upload = await Client().PresignMultipartUploadAsync("examplebucket", "k", "U1", 10, 102_400) with { PartSize = 0 };

@@ -268,6 +268,19 @@ public sealed class PresignedUploaderTests
         await Assert.ThrowsAsync<FileNotFoundException>(() => uploader.UploadFileAsync(put, Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"))));
     }
 
+    [Fact]
+    public async Task UploadFile_OfAFolder_IsAnArgumentExceptionSayingSo_NotAccessDenied()
+    {
+        var put = await PresignPutAsync(new FakeTimeProvider(Start), TimeSpan.FromHours(1));
+        var handler = new RecordingHandler(_ => Ok());
+        var uploader = new PresignedUploader(new HttpClient(handler));
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => uploader.UploadFileAsync(put, Path.GetTempPath()));
+
+        Assert.Contains("is a folder, not a file", error.Message, StringComparison.Ordinal);
+        Assert.Empty(handler.Requests);
+    }
+
     [Theory]
     [InlineData("x-oss-meta-note", "a\r\nx-oss-meta-injected: 1", "a control character (U+000D) at index 1")]
     [InlineData("Content-Type", "text/plain\n", "a control character (U+000A) at index 10")]
