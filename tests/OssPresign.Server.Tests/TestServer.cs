@@ -69,15 +69,18 @@ internal sealed class TestServer : IAsyncDisposable
         Http = restarted.Http;
     }
 
-    /// <summary>An HttpClient that signs with the V4 Authorization header (the library's handler), path-style.</summary>
-    public HttpClient CreateSigningClient(ICredentialsProvider? credentials = null) => new(new OssSigningHandler(new OssClientOptions
+    /// <summary>
+    /// An HttpClient that signs with the V4 Authorization header (the library's handler), path-style, sending through
+    /// <paramref name="inner"/> (default: a plain <see cref="SocketsHttpHandler"/>).
+    /// </summary>
+    public HttpClient CreateSigningClient(ICredentialsProvider? credentials = null, HttpMessageHandler? inner = null) => new(new OssSigningHandler(new OssClientOptions
     {
         Region = Server.Region,
         Endpoint = Server.Endpoint,
         UsePathStyle = true,
         CredentialsProvider = credentials ?? new StaticCredentialsProvider(Server.Credentials.AccessKeyId, Server.Credentials.AccessKeySecret),
         TimeProvider = Time,
-    }, new SocketsHttpHandler()))
+    }, inner ?? new SocketsHttpHandler()))
     {
         BaseAddress = Server.Endpoint,
     };

@@ -41,6 +41,14 @@ internal static class ObjectEndpoints
                     ServerEc.UserMetadataName, name, value);
             }
 
+            if (!HeaderText.IsAscii(value))
+            {
+                return OssError.InvalidArgument(
+                    $"The value of user metadata '{name}' holds a control character or a character beyond ASCII, which a header cannot carry " +
+                    "unambiguously: encode the value (e.g. URL-encode or Base64-encode it) and decode it where it is read.",
+                    ServerEc.UserMetadataValue, name, value);
+            }
+
             total += OssNames.MetadataBytes(name, value);
         }
 
@@ -96,7 +104,35 @@ internal static class ObjectEndpoints
             ?? CheckSetting(request, "x-oss-storage-class", StorageClasses, kept: ["Standard"], "A storage class other than Standard")
             ?? CheckSetting(request, "x-oss-server-side-encryption", Encryptions, kept: [], "Server-side encryption")
             ?? (request.Headers.ContainsKey("x-oss-tagging") ? OssError.NotImplemented("Object tagging (x-oss-tagging)") : null)
+            ?? CheckKeptHeaders(headers)
             ?? CheckUserMetadata(metadata);
+    }
+
+    /// <summary>
+    /// The standard headers an object keeps are sent back on every GET and HEAD: one that could not be (a control
+    /// character; before, every read of the object stored was a 500) or that no two clients read alike (beyond ASCII)
+    /// is refused before anything is stored (<see cref="HeaderText.IsAscii"/>).
+    /// </summary>
+    private static OssError? CheckKeptHeaders(ObjectHeaders headers)
+    {
+        (string Name, string? Value)[] kept =
+        [
+            (HeaderNames.ContentType, headers.ContentType), (HeaderNames.ContentDisposition, headers.ContentDisposition),
+            (HeaderNames.ContentEncoding, headers.ContentEncoding), (HeaderNames.CacheControl, headers.CacheControl),
+            (HeaderNames.Expires, headers.Expires),
+        ];
+        foreach (var (name, value) in kept)
+        {
+            if (value is not null && !HeaderText.IsAscii(value))
+            {
+                return OssError.InvalidArgument(
+                    $"The {name} header holds a control character or a character beyond ASCII; the object would be sent back with it. " +
+                    "Encode it (e.g. filename*=UTF-8''... for a Content-Disposition file name).",
+                    ServerEc.InvalidArgument, name, value);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The values of <c>x-oss-server-side-encryption</c> OSS accepts; none is kept here (OSS would echo it).</summary>
@@ -199,6 +235,14 @@ internal static class ObjectEndpoints
     /// <summary>GetObject and HeadObject: conditions, Range, <c>response-*</c> overrides, stored headers.</summary>
     public static IResult GetObject(HttpContext context, OssRequestTarget target, BucketInfo bucket, ObjectStore store)
     {
+        var isGet = HttpMethods.IsGet(context.Request.Method);
+        if (isGet && ResponseOverrides.FirstOrDefault(o => target.GetQuery(o.Parameter) is { } value && !HeaderText.CanEcho(value)) is ({ } refused, _))
+        {
+            // Checked first, so that no header is half-written: Kestrel cannot send a control character (it was a 500).
+            return OssError.InvalidArgument($"{refused} holds a control character, which a response header cannot carry.", ServerEc.InvalidArgument,
+                refused, target.GetQuery(refused));
+        }
+
         var opened = store.OpenObject(bucket.Name, target.Key!);
         if (opened is null)
         {
@@ -219,7 +263,6 @@ internal static class ObjectEndpoints
             }
 
             WriteObjectHeaders(response, stored);
-            var isGet = HttpMethods.IsGet(request.Method);
             if (isGet)
             {
                 foreach (var (parameter, header) in ResponseOverrides)

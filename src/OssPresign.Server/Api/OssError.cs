@@ -149,6 +149,9 @@ internal static class ServerEc
     public const string UserMetadataName = "0011-00000004";
     public const string UserMetadataTooLarge = "0011-00000002";
 
+    /// <summary>A user metadata value holding a character OSS does not support (help page 0011-00000005).</summary>
+    public const string UserMetadataValue = "0011-00000005";
+
     /// <summary>NoSuchKey and NoSuchBucket: the EC ids real OSS responses carry.</summary>
     public const string NoSuchKey = "0026-00000001";
     public const string NoSuchBucket = "0015-00000101";
