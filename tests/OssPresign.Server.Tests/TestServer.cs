@@ -191,6 +191,19 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>The body files under <c>objects/</c>.</summary>
     public string[] BodyFiles() => Directory.GetFiles(Path.Combine(DataDirectory, "objects"), "*", SearchOption.AllDirectories);
 
+    /// <summary>
+    /// Runs SQL on the server's own database (a separate connection, as another process would), e.g. to add a trigger
+    /// that makes SQLite refuse a commit as a full disk would.
+    /// </summary>
+    public void ExecuteSql(string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(DataDirectory, "metadata.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     public static byte[] RandomBytes(int length)
     {
         var bytes = new byte[length];

@@ -358,6 +358,36 @@ public sealed class MultipartEndpointsTests
         Assert.Equal(["a/", "b", "c/", "d"], seen);
     }
 
+    /// <summary>
+    /// As for PutObject (ObjectStoreTests): a part or a completion whose commit SQLite refuses left its new body in
+    /// objects/, named by no row, until the next start. Now it is deleted, and the upload stays as it was.
+    /// </summary>
+    [Fact]
+    public async Task UploadPartAndComplete_WhoseCommitFails_LeaveNoBodyBehind_AndTheUploadStaysUsable()
+    {
+        await using var t = await TestServer.StartAsync();
+        var uploadId = await InitiateAsync(t, "doomed.bin");
+        var first = TestServer.RandomBytes(PartSize);
+        var tag = await UploadPartETagAsync(t, "doomed.bin", uploadId, 1, first);
+        t.ExecuteSql("CREATE TRIGGER refuse_part BEFORE INSERT ON parts WHEN NEW.part_number = 2 BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+        t.ExecuteSql("CREATE TRIGGER refuse_object BEFORE INSERT ON objects WHEN NEW.key = 'doomed.bin' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+
+        using var part = await UploadPartAsync(t, "doomed.bin", uploadId, 2, TestServer.RandomBytes(PartSize));
+        Assert.Single(t.BodyFiles());
+        using var complete = await CompleteAsync(t, "doomed.bin", uploadId, PartList([(1, tag)]));
+        Assert.Single(t.BodyFiles());
+
+        await AssertErrorAsync(part, HttpStatusCode.InternalServerError, "InternalError");
+        await AssertErrorAsync(complete, HttpStatusCode.InternalServerError, "InternalError");
+        Assert.Empty(Directory.GetFiles(Path.Combine(t.DataDirectory, "tmp")));
+        t.ExecuteSql("DROP TRIGGER refuse_object");
+        using var completed = await CompleteAsync(t, "doomed.bin", uploadId, PartList([(1, tag)]));
+        Assert.Equal(HttpStatusCode.OK, completed.StatusCode);
+        using var get = await t.GetAsync(Bucket, "doomed.bin");
+        Assert.Equal(first, await get.Content.ReadAsByteArrayAsync());
+        Assert.Single(t.BodyFiles());
+    }
+
     [Fact]
     public async Task DeleteBucket_WithAnUploadInProgress_IsBucketNotEmpty()
     {

@@ -406,6 +406,30 @@ public sealed partial class ObjectStoreTests
         Assert.DoesNotContain(t.DataDirectory, error.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A commit SQLite refuses (here a trigger; on a full disk, "database or disk is full" after the body fitted) came
+    /// after the body was renamed into objects/, and left it there, unnamed by any row, until the next start: on a full
+    /// disk, space no later upload could use. Found by filling a tmpfs data folder.
+    /// </summary>
+    [Fact]
+    public async Task PutObject_WhoseCommitFails_LeavesNoBodyBehind_AndTheServerKeepsServing()
+    {
+        await using var t = await TestServer.StartAsync();
+        t.ExecuteSql("CREATE TRIGGER refuse_doomed BEFORE INSERT ON objects WHEN NEW.key = 'doomed.bin' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+
+        using var doomed = await t.PutAsync("examplebucket", "doomed.bin", TestServer.RandomBytes(2 * TestServer.FileBodySize));
+        using var get = await t.GetAsync("examplebucket", "doomed.bin");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, doomed.StatusCode);
+        Assert.Equal("InternalError", (await TestServer.ErrorAsync(doomed)).Element("Code")?.Value);
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        Assert.Empty(t.BodyFiles());
+        Assert.Empty(Directory.GetFiles(Path.Combine(t.DataDirectory, "tmp")));
+        using var next = await t.PutAsync("examplebucket", "next.bin", TestServer.RandomBytes(2 * TestServer.FileBodySize));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Single(t.BodyFiles());
+    }
+
     [Fact]
     public async Task InterruptedUpload_LeavesNothingVisibleAndNoTempFile()
     {
