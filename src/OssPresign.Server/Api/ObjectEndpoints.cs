@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using OssPresign.Server.Auth;
 using OssPresign.Server.Storage;
@@ -364,12 +365,11 @@ internal static class ObjectEndpoints
     private static IResult? EvaluateConditions(HttpRequest request, StoredObject stored)
     {
         var headers = request.GetTypedHeaders();
-        var etag = new EntityTagHeaderValue(stored.ETag);
 
         // HTTP dates have whole seconds; so does LastModified, so the comparisons are exact.
-        if (headers.IfMatch.Count > 0)
+        if (MatchesAny(request.Headers.IfMatch, stored) is { } ifMatch)
         {
-            if (!headers.IfMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(etag, useStrongComparison: false)))
+            if (!ifMatch)
             {
                 return PreconditionFailed("If-Match");
             }
@@ -379,9 +379,9 @@ internal static class ObjectEndpoints
             return PreconditionFailed("If-Unmodified-Since");
         }
 
-        if (headers.IfNoneMatch.Count > 0)
+        if (MatchesAny(request.Headers.IfNoneMatch, stored) is { } ifNoneMatch)
         {
-            if (headers.IfNoneMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(etag, useStrongComparison: false)))
+            if (ifNoneMatch)
             {
                 return Results.StatusCode(StatusCodes.Status304NotModified);
             }
@@ -392,6 +392,28 @@ internal static class ObjectEndpoints
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether an If-Match or If-None-Match list names the object (<c>*</c>, or its ETag), or null when there is none.
+    /// Tags are compared by value, quoted or not, as OSS and S3 do (weak comparison: a <c>W/</c> prefix is dropped):
+    /// a parser of RFC 9110 entity-tags drops an unquoted tag, and with it the condition, so an unquoted wrong ETag
+    /// returned the object instead of 412.
+    /// </summary>
+    private static bool? MatchesAny(StringValues header, StoredObject stored)
+    {
+        var tags = header.SelectMany(v => (v ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
+        if (tags.Count == 0)
+        {
+            return null;
+        }
+
+        return tags.Any(tag =>
+        {
+            var value = tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;
+            value = value.Length >= 2 && value[0] == '"' && value[^1] == '"' ? value[1..^1] : value;
+            return tag == "*" || value == stored.EntityTag;
+        });
     }
 
     /// <summary>
