@@ -147,7 +147,7 @@ internal sealed class TestServer : IAsyncDisposable
         using var socket = new System.Net.Sockets.TcpClient();
         await socket.ConnectAsync(Server.Endpoint.Host, Server.Endpoint.Port);
         var stream = socket.GetStream();
-        var head = $"{method} {target} HTTP/1.1\r\nHost: {Server.Endpoint.Authority}\r\nContent-Length: {contentLength}\r\n\r\n";
+        var head = $"{method} {target} HTTP/1.1\r\nHost: {Server.Endpoint.Authority}\r\nContent-Length: {contentLength}\r\nConnection: close\r\n\r\n";
         await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
         await stream.WriteAsync(body);
         await stream.FlushAsync();

@@ -388,6 +388,38 @@ public sealed class MultipartEndpointsTests
         Assert.Single(t.BodyFiles());
     }
 
+    /// <summary>
+    /// Kestrel lets a raw control byte through in the request path. The completion echoed the path in its Location,
+    /// which XML cannot carry, so it answered 500 after the object had been committed: the client saw a failure, and its
+    /// retry NoSuchUpload. The Location is now the object's URL encoded as a client sends it.
+    /// </summary>
+    [Fact]
+    public async Task Complete_OfAKeySentWithARawControlByte_AnswersTheCommittedObject()
+    {
+        await using var t = await TestServer.StartAsync();
+        const string Key = "ctl\u0001key";
+        using var signing = t.CreateSigningClient();
+        using var initiated = await signing.PostAsync(new Uri($"/{Bucket}/ctl%01key?uploads&encoding-type=url", UriKind.Relative), new ByteArrayContent([]));
+        var uploadId = XElement.Parse(await initiated.Content.ReadAsStringAsync()).Element("UploadId")!.Value;
+        var tag = await UploadPartETagAsync(t, Key, uploadId, 1, [1, 2, 3]);
+        var complete = await t.Client.PresignAsync(new CompleteMultipartUploadRequest
+        {
+            Bucket = Bucket,
+            Key = Key,
+            UploadId = uploadId,
+            Parameters = { ["encoding-type"] = "url" },
+        });
+
+        var answer = await t.SendRawAsync("POST", complete.Url.Replace("%01", "\u0001", StringComparison.Ordinal), PartList([(1, tag)]).Length,
+            Encoding.UTF8.GetBytes(PartList([(1, tag)])), hangUp: false);
+
+        Assert.NotNull(answer);
+        Assert.StartsWith("HTTP/1.1 200 OK", answer, StringComparison.Ordinal);
+        var result = XElement.Parse(answer[answer.IndexOf("<?xml", StringComparison.Ordinal)..]);
+        Assert.Equal($"{t.Server.Endpoint.GetLeftPart(UriPartial.Authority)}/{Bucket}/ctl%01key", result.Element("Location")?.Value);
+        Assert.Equal("ctl%01key", result.Element("Key")?.Value);
+    }
+
     [Fact]
     public async Task DeleteBucket_WithAnUploadInProgress_IsBucketNotEmpty()
     {
