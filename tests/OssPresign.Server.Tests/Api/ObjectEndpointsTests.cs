@@ -79,34 +79,16 @@ public sealed class ObjectEndpointsTests
         Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Modified-Since", Http(lastModified.AddSeconds(-1))));
         Assert.Equal(HttpStatusCode.PreconditionFailed, await GetAsync("If-Unmodified-Since", Http(lastModified.AddSeconds(-1))));
         Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Unmodified-Since", Http(lastModified)));
-    }
 
-    /// <summary>
-    /// OSS, like S3, compares the tag's value whether or not it is quoted (clients such as the AWS SDK for Java v1 strip
-    /// the quotes). An unquoted tag is not an RFC 9110 entity-tag, and the typed header parser dropped it, so the
-    /// condition vanished: If-Match with a wrong unquoted ETag returned the object instead of 412.
-    /// </summary>
-    [Fact]
-    public async Task ConditionalGet_WithUnquotedETags_ComparesTheirValues()
-    {
-        await using var t = await TestServer.StartAsync();
-        using var put = await t.PutAsync("examplebucket", "cond.txt", Encoding.ASCII.GetBytes("hello"));
-        var etag = put.Headers.ETag!.Tag.Trim('"');
-        var presigned = await t.Client.PresignAsync(new GetObjectRequest { Bucket = "examplebucket", Key = "cond.txt" });
-
-        async Task<HttpStatusCode> GetAsync(string header, string value)
-        {
-            var request = TestServer.Request(presigned);
-            request.Headers.TryAddWithoutValidation(header, value);
-            using var response = await t.Http.SendAsync(request);
-            return response.StatusCode;
-        }
-
+        // OSS, like S3, compares a tag's value whether or not it is quoted (the AWS SDK for Java v1 strips the quotes).
+        // An unquoted tag is no RFC 9110 entity-tag, and the typed header parser dropped it, and the condition with it:
+        // If-Match with a wrong unquoted ETag returned the object instead of 412.
+        var unquoted = etag.Trim('"');
         Assert.Equal(HttpStatusCode.PreconditionFailed, await GetAsync("If-Match", "0000"));
         Assert.Equal(HttpStatusCode.PreconditionFailed, await GetAsync("If-Match", "not-an-etag"));
-        Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Match", etag));
-        Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Match", $"\"0000\", {etag}"));
-        Assert.Equal(HttpStatusCode.NotModified, await GetAsync("If-None-Match", etag));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Match", unquoted));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Match", $"\"0000\", {unquoted}"));
+        Assert.Equal(HttpStatusCode.NotModified, await GetAsync("If-None-Match", unquoted));
         Assert.Equal(HttpStatusCode.OK, await GetAsync("If-None-Match", "0000"));
     }
 
