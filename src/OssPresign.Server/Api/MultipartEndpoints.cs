@@ -90,8 +90,8 @@ internal static class MultipartEndpoints
         PartOutcome outcome;
         try
         {
-            outcome = await store.UploadPartAsync(upload, partNumber, new ObjectEndpoints.ClientBodyStream(request.Body), expectedMd5, context.RequestAborted)
-                .ConfigureAwait(false);
+            await using var body = new ObjectEndpoints.ClientBodyStream(context);
+            outcome = await store.UploadPartAsync(upload, partNumber, body, expectedMd5, context.RequestAborted).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e)
         {
@@ -142,8 +142,8 @@ internal static class MultipartEndpoints
         {
             if (!(request.ContentLength > MaxCompleteBodyBytes))
             {
-                body = await ReadBoundedAsync(new ObjectEndpoints.ClientBodyStream(request.Body), MaxCompleteBodyBytes, context.RequestAborted)
-                    .ConfigureAwait(false);
+                await using var client = new ObjectEndpoints.ClientBodyStream(context);
+                body = await ReadBoundedAsync(client, MaxCompleteBodyBytes, context.RequestAborted).ConfigureAwait(false);
             }
         }
         catch (BadHttpRequestException e)

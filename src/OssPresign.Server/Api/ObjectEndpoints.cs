@@ -165,9 +165,15 @@ internal static class ObjectEndpoints
     }
 
     /// <summary>The error for a body that could not be read whole: too large, cut short or malformed. Nothing was stored.</summary>
-    internal static OssError BodyNotReceived(BadHttpRequestException e) => e.StatusCode == StatusCodes.Status413PayloadTooLarge
-        ? EntityTooLarge()
-        : new OssError(400, "IncompleteBody", $"The request body was not received whole: {e.Message}", ServerEc.IncompleteBody);
+    internal static OssError BodyNotReceived(BadHttpRequestException e) => e.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => EntityTooLarge(),
+
+        // OSS's code for a connection that sent nothing for too long (S3's too), a 400.
+        StatusCodes.Status408RequestTimeout => new OssError(400, "RequestTimeout",
+            $"Your socket connection to the server was not read from or written to within the timeout period: {e.Message}", ServerEc.RequestTimeout),
+        _ => new OssError(400, "IncompleteBody", $"The request body was not received whole: {e.Message}", ServerEc.IncompleteBody),
+    };
 
     internal static OssError BadDigest(byte[] expectedMd5, byte[] computedMd5) =>
         new(400, OssErrorCodes.BadDigest, "The Content-MD5 you specified did not match what we received.", ServerEc.BadDigest)
@@ -204,8 +210,8 @@ internal static class ObjectEndpoints
         PutOutcome outcome;
         try
         {
-            outcome = await store.PutObjectAsync(bucket.Name, key, new ClientBodyStream(request.Body), request.ContentLength, headers, expectedMd5, forbidOverwrite,
-                    context.RequestAborted)
+            await using var body = new ClientBodyStream(context);
+            outcome = await store.PutObjectAsync(bucket.Name, key, body, request.ContentLength, headers, expectedMd5, forbidOverwrite, context.RequestAborted)
                 .ConfigureAwait(false);
         }
         catch (BadHttpRequestException e)
@@ -517,8 +523,35 @@ internal static class ObjectEndpoints
     /// failure to read the client's bytes is the client's fault, a 400, never a 500. Failures writing the file are not
     /// read failures and stay server errors. Found by the reliability tests (docs/reliability.md).
     /// </summary>
-    internal sealed class ClientBodyStream(Stream inner) : Stream
+    /// <remarks>
+    /// A body that stops arriving for <see cref="IdleTimeout"/> is cut off (400 RequestTimeout). Kestrel's
+    /// MinRequestBodyDataRate alone did not do it: it checks the average rate since the body began, so a client that
+    /// sent 100 MiB and then went silent (a pulled cable sends no FIN) held its connection, its buffers and its temp file
+    /// for a day (102,400 s at 1 KiB/s). One timer per body, not per read: an upload makes thousands of reads.
+    /// </remarks>
+    internal sealed class ClientBodyStream : Stream
     {
+        /// <summary>The longest a body may send nothing before it is cut off (nginx's client_body_timeout default).</summary>
+        public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
+
+        private readonly Stream _inner;
+        private readonly TimeProvider _time;
+        private readonly CancellationTokenSource _cut;
+        private readonly ITimer _watchdog;
+        private long _lastProgress;
+        private bool _idleTooLong;
+
+        /// <summary>Reads <paramref name="context"/>'s body; every read is also cancelled when the client goes away.</summary>
+        public ClientBodyStream(HttpContext context)
+        {
+            _inner = context.Request.Body;
+            _time = context.RequestServices.GetRequiredService<TimeProvider>();
+            _lastProgress = _time.GetTimestamp();
+            _cut = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            var check = IdleTimeout / 4;
+            _watchdog = _time.CreateTimer(_ => CutIfIdle(), null, check, check);
+        }
+
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -533,9 +566,15 @@ internal static class ObjectEndpoints
         {
             try
             {
-                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var read = await _inner.ReadAsync(buffer, _cut.Token).ConfigureAwait(false);
+                Volatile.Write(ref _lastProgress, _time.GetTimestamp());
+                return read;
             }
-            catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException e) when (Volatile.Read(ref _idleTooLong))
+            {
+                throw new BadHttpRequestException($"No body data arrived for {IdleTimeout.TotalSeconds:0} s.", StatusCodes.Status408RequestTimeout, e);
+            }
+            catch (IOException e) when (!_cut.IsCancellationRequested)
             {
                 throw new BadHttpRequestException(e.Message, StatusCodes.Status400BadRequest, e);
             }
@@ -544,17 +583,7 @@ internal static class ObjectEndpoints
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            try
-            {
-                return inner.Read(buffer, offset, count);
-            }
-            catch (IOException e)
-            {
-                throw new BadHttpRequestException(e.Message, StatusCodes.Status400BadRequest, e);
-            }
-        }
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
         public override void Flush()
         {
@@ -565,6 +594,33 @@ internal static class ObjectEndpoints
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _watchdog.Dispose();
+                _cut.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private void CutIfIdle()
+        {
+            if (_time.GetElapsedTime(Volatile.Read(ref _lastProgress)) >= IdleTimeout)
+            {
+                Volatile.Write(ref _idleTooLong, true);
+                try
+                {
+                    _cut.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The body was done with while this tick ran; disposing a timer does not wait for its callback.
+                }
+            }
+        }
     }
 
     /// <summary>Copies a byte range of an open body to the response, with a bounded pooled buffer.</summary>

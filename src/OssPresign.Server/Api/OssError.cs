@@ -188,4 +188,5 @@ internal static class ServerEc
     public const string InvalidPartOrder = "LOCAL-0030";
     public const string EntityTooSmall = "LOCAL-0031";
     public const string MalformedXml = "LOCAL-0032";
+    public const string RequestTimeout = "LOCAL-0033";
 }

@@ -430,6 +430,33 @@ public sealed partial class ObjectStoreTests
         Assert.Single(t.BodyFiles());
     }
 
+    /// <summary>
+    /// A client that sent part of a body and then nothing (a suspended process; a pulled cable sends no FIN) is cut off
+    /// after a minute without data, as OSS does. Kestrel's MinRequestBodyDataRate averages over the whole body, so
+    /// such a client kept its connection, buffers and temp file for a second per KiB it had sent: a day for 100 MiB.
+    /// </summary>
+    [Fact]
+    public async Task StalledBody_IsCutOffAfterAMinuteWithoutData_AsRequestTimeout_AndLeavesNoTempFile()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "stalled.bin" });
+        var tempDirectory = Path.Combine(t.DataDirectory, "tmp");
+
+        var answer = t.SendRawAsync("PUT", presigned.Url, contentLength: 1_000_000, body: TestServer.RandomBytes(200_000), hangUp: false);
+        await TestServer.WaitUntilAsync(() => Directory.GetFiles(tempDirectory).Length == 1, "the server is receiving the body");
+        t.Time.Advance(TimeSpan.FromSeconds(59));
+        Assert.False(answer.IsCompleted);
+        t.Time.Advance(TimeSpan.FromSeconds(16));
+        var response = await answer;
+
+        Assert.NotNull(response);
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        Assert.Contains("<Code>RequestTimeout</Code>", response, StringComparison.Ordinal);
+        await TestServer.WaitUntilAsync(() => Directory.GetFiles(tempDirectory).Length == 0, "the server removed the temp file");
+        using var get = await t.GetAsync("examplebucket", "stalled.bin");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
     [Fact]
     public async Task InterruptedUpload_LeavesNothingVisibleAndNoTempFile()
     {
