@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using OssPresign.Server.Auth;
@@ -527,7 +528,9 @@ internal static class ObjectEndpoints
     /// A body that stops arriving for <see cref="IdleTimeout"/> is cut off (400 RequestTimeout). Kestrel's
     /// MinRequestBodyDataRate alone did not do it: it checks the average rate since the body began, so a client that
     /// sent 100 MiB and then went silent (a pulled cable sends no FIN) held its connection, its buffers and its temp file
-    /// for a day (102,400 s at 1 KiB/s). One timer per body, not per read: an upload makes thousands of reads.
+    /// for a day (102,400 s at 1 KiB/s). One timer per body, not per read: an upload makes thousands of reads. It cancels
+    /// the pending read through the body's PipeReader: a read cancelled by its token leaves Kestrel's body reader "in an
+    /// invalid state" for the draining after the answer (an error in the log).
     /// </remarks>
     internal sealed class ClientBodyStream : Stream
     {
@@ -535,19 +538,19 @@ internal static class ObjectEndpoints
         public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
 
         private readonly Stream _inner;
+        private readonly PipeReader _reader;
         private readonly TimeProvider _time;
-        private readonly CancellationTokenSource _cut;
         private readonly ITimer _watchdog;
         private long _lastProgress;
         private bool _idleTooLong;
 
-        /// <summary>Reads <paramref name="context"/>'s body; every read is also cancelled when the client goes away.</summary>
+        /// <summary>Reads <paramref name="context"/>'s body.</summary>
         public ClientBodyStream(HttpContext context)
         {
             _inner = context.Request.Body;
+            _reader = context.Request.BodyReader;
             _time = context.RequestServices.GetRequiredService<TimeProvider>();
             _lastProgress = _time.GetTimestamp();
-            _cut = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             var check = IdleTimeout / 4;
             _watchdog = _time.CreateTimer(_ => CutIfIdle(), null, check, check);
         }
@@ -566,7 +569,7 @@ internal static class ObjectEndpoints
         {
             try
             {
-                var read = await _inner.ReadAsync(buffer, _cut.Token).ConfigureAwait(false);
+                var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _lastProgress, _time.GetTimestamp());
                 return read;
             }
@@ -574,7 +577,7 @@ internal static class ObjectEndpoints
             {
                 throw new BadHttpRequestException($"No body data arrived for {IdleTimeout.TotalSeconds:0} s.", StatusCodes.Status408RequestTimeout, e);
             }
-            catch (IOException e) when (!_cut.IsCancellationRequested)
+            catch (IOException e) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new BadHttpRequestException(e.Message, StatusCodes.Status400BadRequest, e);
             }
@@ -600,7 +603,6 @@ internal static class ObjectEndpoints
             if (disposing)
             {
                 _watchdog.Dispose();
-                _cut.Dispose();
             }
 
             base.Dispose(disposing);
@@ -613,11 +615,11 @@ internal static class ObjectEndpoints
                 Volatile.Write(ref _idleTooLong, true);
                 try
                 {
-                    _cut.Cancel();
+                    _reader.CancelPendingRead();
                 }
-                catch (ObjectDisposedException)
+                catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
                 {
-                    // The body was done with while this tick ran; disposing a timer does not wait for its callback.
+                    // The request ended while this tick ran; disposing a timer does not wait for its callback.
                 }
             }
         }
