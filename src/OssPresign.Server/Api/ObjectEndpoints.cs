@@ -529,25 +529,23 @@ internal static class ObjectEndpoints
     /// MinRequestBodyDataRate alone did not do it: it checks the average rate since the body began, so a client that
     /// sent 100 MiB and then went silent (a pulled cable sends no FIN) held its connection, its buffers and its temp file
     /// for a day (102,400 s at 1 KiB/s). One timer per body, not per read: an upload makes thousands of reads. It cancels
-    /// the pending read through the body's PipeReader: a read cancelled by its token leaves Kestrel's body reader "in an
-    /// invalid state" for the draining after the answer (an error in the log).
+    /// the pending read of the body's PipeReader, which this stream reads directly: Kestrel's own stream over it does not
+    /// give a cancelled read back (AdvanceTo), which left its body reader "in an invalid state" for the draining after
+    /// the answer (an error in the log).
     /// </remarks>
     internal sealed class ClientBodyStream : Stream
     {
         /// <summary>The longest a body may send nothing before it is cut off (nginx's client_body_timeout default).</summary>
         public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
 
-        private readonly Stream _inner;
         private readonly PipeReader _reader;
         private readonly TimeProvider _time;
         private readonly ITimer _watchdog;
         private long _lastProgress;
-        private bool _idleTooLong;
 
         /// <summary>Reads <paramref name="context"/>'s body.</summary>
         public ClientBodyStream(HttpContext context)
         {
-            _inner = context.Request.Body;
             _reader = context.Request.BodyReader;
             _time = context.RequestServices.GetRequiredService<TimeProvider>();
             _lastProgress = _time.GetTimestamp();
@@ -569,16 +567,30 @@ internal static class ObjectEndpoints
         {
             try
             {
-                var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var data = result.Buffer;
+                while (data.IsEmpty && !result.IsCompleted && !result.IsCanceled)
+                {
+                    _reader.AdvanceTo(data.Start);
+                    result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    data = result.Buffer;
+                }
+
+                if (result.IsCanceled)
+                {
+                    _reader.AdvanceTo(data.Start);
+                    throw new BadHttpRequestException($"No body data arrived for {IdleTimeout.TotalSeconds:0} s.", StatusCodes.Status408RequestTimeout);
+                }
+
+                var read = (int)Math.Min(data.Length, buffer.Length);
+                data.Slice(0, read).CopyTo(buffer.Span);
+                _reader.AdvanceTo(data.GetPosition(read));
                 Volatile.Write(ref _lastProgress, _time.GetTimestamp());
                 return read;
             }
-            catch (OperationCanceledException e) when (Volatile.Read(ref _idleTooLong))
+            catch (IOException e) when (e is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
             {
-                throw new BadHttpRequestException($"No body data arrived for {IdleTimeout.TotalSeconds:0} s.", StatusCodes.Status408RequestTimeout, e);
-            }
-            catch (IOException e) when (!cancellationToken.IsCancellationRequested)
-            {
+                // BadHttpRequestException is an IOException too, with its own status (413, this stream's 408): kept.
                 throw new BadHttpRequestException(e.Message, StatusCodes.Status400BadRequest, e);
             }
         }
@@ -612,7 +624,6 @@ internal static class ObjectEndpoints
         {
             if (_time.GetElapsedTime(Volatile.Read(ref _lastProgress)) >= IdleTimeout)
             {
-                Volatile.Write(ref _idleTooLong, true);
                 try
                 {
                     _reader.CancelPendingRead();
