@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -281,6 +282,10 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     private static void ConfigureKestrel(KestrelServerOptions kestrel, IPAddress address, int port)
     {
         kestrel.AddServerHeader = false;
+
+        // A response-* override beyond ASCII (a download named in Chinese) goes back as the UTF-8 it came in, as OSS
+        // passes it through; Kestrel's default, ASCII only, made it a 500. Stored headers are ASCII (HeaderText).
+        kestrel.ResponseHeaderEncodingSelector = static _ => Encoding.UTF8;
         var limits = kestrel.Limits;
         limits.MaxRequestBodySize = ObjectStore.MaxObjectSize;
         limits.MaxRequestLineSize = 16 * 1024;

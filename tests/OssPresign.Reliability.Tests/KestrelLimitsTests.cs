@@ -42,6 +42,7 @@ public sealed class KestrelLimitsTests(ITestOutputHelper output)
         Assert.Equal(TimeSpan.FromMinutes(2), limits.KeepAliveTimeout);
         Assert.Equal(1000, limits.MaxConcurrentConnections);
         Assert.False(kestrel.AddServerHeader);
+        Assert.Equal(Encoding.UTF8, kestrel.ResponseHeaderEncodingSelector("Content-Disposition"));
 
         // Protocols: HTTP/1.1 only, so an HTTP/2 request (prior knowledge, as h2c has no upgrade here) gets no HTTP/2 answer.
         using var http2 = new HttpClient();

@@ -69,15 +69,18 @@ internal sealed class TestServer : IAsyncDisposable
         Http = restarted.Http;
     }
 
-    /// <summary>An HttpClient that signs with the V4 Authorization header (the library's handler), path-style.</summary>
-    public HttpClient CreateSigningClient(ICredentialsProvider? credentials = null) => new(new OssSigningHandler(new OssClientOptions
+    /// <summary>
+    /// An HttpClient that signs with the V4 Authorization header (the library's handler), path-style, sending through
+    /// <paramref name="inner"/> (default: a plain <see cref="SocketsHttpHandler"/>).
+    /// </summary>
+    public HttpClient CreateSigningClient(ICredentialsProvider? credentials = null, HttpMessageHandler? inner = null) => new(new OssSigningHandler(new OssClientOptions
     {
         Region = Server.Region,
         Endpoint = Server.Endpoint,
         UsePathStyle = true,
         CredentialsProvider = credentials ?? new StaticCredentialsProvider(Server.Credentials.AccessKeyId, Server.Credentials.AccessKeySecret),
         TimeProvider = Time,
-    }, new SocketsHttpHandler()))
+    }, inner ?? new SocketsHttpHandler()))
     {
         BaseAddress = Server.Endpoint,
     };
@@ -144,7 +147,7 @@ internal sealed class TestServer : IAsyncDisposable
         using var socket = new System.Net.Sockets.TcpClient();
         await socket.ConnectAsync(Server.Endpoint.Host, Server.Endpoint.Port);
         var stream = socket.GetStream();
-        var head = $"{method} {target} HTTP/1.1\r\nHost: {Server.Endpoint.Authority}\r\nContent-Length: {contentLength}\r\n\r\n";
+        var head = $"{method} {target} HTTP/1.1\r\nHost: {Server.Endpoint.Authority}\r\nContent-Length: {contentLength}\r\nConnection: close\r\n\r\n";
         await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
         await stream.WriteAsync(body);
         await stream.FlushAsync();
@@ -187,6 +190,19 @@ internal sealed class TestServer : IAsyncDisposable
 
     /// <summary>The body files under <c>objects/</c>.</summary>
     public string[] BodyFiles() => Directory.GetFiles(Path.Combine(DataDirectory, "objects"), "*", SearchOption.AllDirectories);
+
+    /// <summary>
+    /// Runs SQL on the server's own database (a separate connection, as another process would), e.g. to add a trigger
+    /// that makes SQLite refuse a commit as a full disk would.
+    /// </summary>
+    public void ExecuteSql(string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(DataDirectory, "metadata.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 
     public static byte[] RandomBytes(int length)
     {

@@ -30,8 +30,10 @@ internal static class BucketEndpoints
         return new XmlResult(w =>
         {
             w.WriteStartElement("ListAllMyBucketsResult");
-            w.WriteElementString("Prefix", prefix);
-            w.WriteElementString("Marker", marker);
+            // No bucket name holds a character XML cannot carry, so a prefix or marker with one matches nothing and
+            // is echoed lossily rather than failing the answer.
+            w.WriteElementString("Prefix", OssError.XmlSafe(prefix));
+            w.WriteElementString("Marker", OssError.XmlSafe(marker));
             w.WriteElementString("MaxKeys", maxKeys.ToString(CultureInfo.InvariantCulture));
             w.WriteElementString("IsTruncated", truncated ? "true" : "false");
             if (truncated)
@@ -126,7 +128,9 @@ internal static class BucketEndpoints
 
         var page = store.ListObjects(bucket.Name, prefix, delimiter, after, afterIsCommonPrefix, maxKeys);
         string Text(string value) => encode ? OssUriEncoding.EncodeQueryComponent(value) : value;
-        if (!encode && page.Entries.Any(e => !IsXmlText(e.Key)))
+
+        // The answer echoes the parameters too: one XML cannot carry is refused like such a key (it was a 500).
+        if (!encode && (!IsXmlText(prefix + delimiter + marker + startAfter) || page.Entries.Any(e => !IsXmlText(e.Key))))
         {
             return KeysNeedEncoding();
         }

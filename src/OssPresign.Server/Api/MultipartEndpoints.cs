@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Xml;
-using Microsoft.AspNetCore.Http.Features;
 using OssPresign.Server.Auth;
 using OssPresign.Server.Storage;
 using OssPresign.Signing;
@@ -91,8 +90,8 @@ internal static class MultipartEndpoints
         PartOutcome outcome;
         try
         {
-            outcome = await store.UploadPartAsync(upload, partNumber, new ObjectEndpoints.ClientBodyStream(request.Body), expectedMd5, context.RequestAborted)
-                .ConfigureAwait(false);
+            await using var body = new ObjectEndpoints.ClientBodyStream(context);
+            outcome = await store.UploadPartAsync(upload, partNumber, body, expectedMd5, context.RequestAborted).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e)
         {
@@ -143,8 +142,8 @@ internal static class MultipartEndpoints
         {
             if (!(request.ContentLength > MaxCompleteBodyBytes))
             {
-                body = await ReadBoundedAsync(new ObjectEndpoints.ClientBodyStream(request.Body), MaxCompleteBodyBytes, context.RequestAborted)
-                    .ConfigureAwait(false);
+                await using var client = new ObjectEndpoints.ClientBodyStream(context);
+                body = await ReadBoundedAsync(client, MaxCompleteBodyBytes, context.RequestAborted).ConfigureAwait(false);
             }
         }
         catch (BadHttpRequestException e)
@@ -191,7 +190,7 @@ internal static class MultipartEndpoints
                 // In the body and, as OSS does (ali-oss reads it from there), in the header.
                 context.Response.Headers.ETag = stored.ETag;
                 context.Response.Headers["x-oss-hash-crc64ecma"] = stored.Crc64.ToString(CultureInfo.InvariantCulture);
-                var location = Location(context);
+                var location = Location(context, target);
                 return new XmlResult(w =>
                 {
                     w.WriteStartElement("CompleteMultipartUploadResult");
@@ -491,12 +490,15 @@ internal static class MultipartEndpoints
         new(400, OssErrorCodes.MalformedXml, $"The XML you provided was not well-formed or did not validate against our published schema: {why}",
             ServerEc.MalformedXml);
 
-    /// <summary>The object's URL: the request's own scheme, host and path (path-style or virtual-hosted, as it came).</summary>
-    private static string Location(HttpContext context)
+    /// <summary>
+    /// The object's URL: the request's own scheme and host, and the path of its addressing style (path-style or
+    /// virtual-hosted, as it came) with the key encoded as clients send it. Not the raw path: Kestrel lets a raw control
+    /// byte through there, which XML cannot carry, and the answer, written after the commit, was a 500.
+    /// </summary>
+    private static string Location(HttpContext context, OssRequestTarget target)
     {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.ToString();
-        var query = raw.IndexOf('?', StringComparison.Ordinal);
-        return $"{context.Request.Scheme}://{context.Request.Host}{(query < 0 ? raw : raw[..query])}";
+        var path = (target.VirtualHosted ? "/" : $"/{target.Bucket}/") + OssUriEncoding.EncodePath(target.Key!);
+        return $"{context.Request.Scheme}://{context.Request.Host}{path}";
     }
 
     private static void WriteEncodingType(XmlWriter w, bool encode)

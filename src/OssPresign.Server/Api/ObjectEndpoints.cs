@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using OssPresign.Server.Auth;
 using OssPresign.Server.Storage;
@@ -39,6 +41,14 @@ internal static class ObjectEndpoints
                 return OssError.InvalidArgument(
                     $"The user metadata name '{name}' is not valid: after x-oss-meta- use only letters, digits and '-'.",
                     ServerEc.UserMetadataName, name, value);
+            }
+
+            if (!HeaderText.IsAscii(value))
+            {
+                return OssError.InvalidArgument(
+                    $"The value of user metadata '{name}' holds a control character or a character beyond ASCII, which a header cannot carry " +
+                    "unambiguously: encode the value (e.g. URL-encode or Base64-encode it) and decode it where it is read.",
+                    ServerEc.UserMetadataValue, name, value);
             }
 
             total += OssNames.MetadataBytes(name, value);
@@ -96,7 +106,35 @@ internal static class ObjectEndpoints
             ?? CheckSetting(request, "x-oss-storage-class", StorageClasses, kept: ["Standard"], "A storage class other than Standard")
             ?? CheckSetting(request, "x-oss-server-side-encryption", Encryptions, kept: [], "Server-side encryption")
             ?? (request.Headers.ContainsKey("x-oss-tagging") ? OssError.NotImplemented("Object tagging (x-oss-tagging)") : null)
+            ?? CheckKeptHeaders(headers)
             ?? CheckUserMetadata(metadata);
+    }
+
+    /// <summary>
+    /// The standard headers an object keeps are sent back on every GET and HEAD: one that could not be (a control
+    /// character; before, every read of the object stored was a 500) or that no two clients read alike (beyond ASCII)
+    /// is refused before anything is stored (<see cref="HeaderText.IsAscii"/>).
+    /// </summary>
+    private static OssError? CheckKeptHeaders(ObjectHeaders headers)
+    {
+        (string Name, string? Value)[] kept =
+        [
+            (HeaderNames.ContentType, headers.ContentType), (HeaderNames.ContentDisposition, headers.ContentDisposition),
+            (HeaderNames.ContentEncoding, headers.ContentEncoding), (HeaderNames.CacheControl, headers.CacheControl),
+            (HeaderNames.Expires, headers.Expires),
+        ];
+        foreach (var (name, value) in kept)
+        {
+            if (value is not null && !HeaderText.IsAscii(value))
+            {
+                return OssError.InvalidArgument(
+                    $"The {name} header holds a control character or a character beyond ASCII; the object would be sent back with it. " +
+                    "Encode it (e.g. filename*=UTF-8''... for a Content-Disposition file name).",
+                    ServerEc.InvalidArgument, name, value);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The values of <c>x-oss-server-side-encryption</c> OSS accepts; none is kept here (OSS would echo it).</summary>
@@ -128,9 +166,15 @@ internal static class ObjectEndpoints
     }
 
     /// <summary>The error for a body that could not be read whole: too large, cut short or malformed. Nothing was stored.</summary>
-    internal static OssError BodyNotReceived(BadHttpRequestException e) => e.StatusCode == StatusCodes.Status413PayloadTooLarge
-        ? EntityTooLarge()
-        : new OssError(400, "IncompleteBody", $"The request body was not received whole: {e.Message}", ServerEc.IncompleteBody);
+    internal static OssError BodyNotReceived(BadHttpRequestException e) => e.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => EntityTooLarge(),
+
+        // OSS's code for a connection that sent nothing for too long (S3's too), a 400.
+        StatusCodes.Status408RequestTimeout => new OssError(400, "RequestTimeout",
+            $"Your socket connection to the server was not read from or written to within the timeout period: {e.Message}", ServerEc.RequestTimeout),
+        _ => new OssError(400, "IncompleteBody", $"The request body was not received whole: {e.Message}", ServerEc.IncompleteBody),
+    };
 
     internal static OssError BadDigest(byte[] expectedMd5, byte[] computedMd5) =>
         new(400, OssErrorCodes.BadDigest, "The Content-MD5 you specified did not match what we received.", ServerEc.BadDigest)
@@ -167,8 +211,8 @@ internal static class ObjectEndpoints
         PutOutcome outcome;
         try
         {
-            outcome = await store.PutObjectAsync(bucket.Name, key, new ClientBodyStream(request.Body), request.ContentLength, headers, expectedMd5, forbidOverwrite,
-                    context.RequestAborted)
+            await using var body = new ClientBodyStream(context);
+            outcome = await store.PutObjectAsync(bucket.Name, key, body, request.ContentLength, headers, expectedMd5, forbidOverwrite, context.RequestAborted)
                 .ConfigureAwait(false);
         }
         catch (BadHttpRequestException e)
@@ -199,6 +243,14 @@ internal static class ObjectEndpoints
     /// <summary>GetObject and HeadObject: conditions, Range, <c>response-*</c> overrides, stored headers.</summary>
     public static IResult GetObject(HttpContext context, OssRequestTarget target, BucketInfo bucket, ObjectStore store)
     {
+        var isGet = HttpMethods.IsGet(context.Request.Method);
+        if (isGet && ResponseOverrides.FirstOrDefault(o => target.GetQuery(o.Parameter) is { } value && !HeaderText.CanEcho(value)) is ({ } refused, _))
+        {
+            // Checked first, so that no header is half-written: Kestrel cannot send a control character (it was a 500).
+            return OssError.InvalidArgument($"{refused} holds a control character, which a response header cannot carry.", ServerEc.InvalidArgument,
+                refused, target.GetQuery(refused));
+        }
+
         var opened = store.OpenObject(bucket.Name, target.Key!);
         if (opened is null)
         {
@@ -219,7 +271,6 @@ internal static class ObjectEndpoints
             }
 
             WriteObjectHeaders(response, stored);
-            var isGet = HttpMethods.IsGet(request.Method);
             if (isGet)
             {
                 foreach (var (parameter, header) in ResponseOverrides)
@@ -321,12 +372,11 @@ internal static class ObjectEndpoints
     private static IResult? EvaluateConditions(HttpRequest request, StoredObject stored)
     {
         var headers = request.GetTypedHeaders();
-        var etag = new EntityTagHeaderValue(stored.ETag);
 
         // HTTP dates have whole seconds; so does LastModified, so the comparisons are exact.
-        if (headers.IfMatch.Count > 0)
+        if (MatchesAny(request.Headers.IfMatch, stored) is { } ifMatch)
         {
-            if (!headers.IfMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(etag, useStrongComparison: false)))
+            if (!ifMatch)
             {
                 return PreconditionFailed("If-Match");
             }
@@ -336,9 +386,9 @@ internal static class ObjectEndpoints
             return PreconditionFailed("If-Unmodified-Since");
         }
 
-        if (headers.IfNoneMatch.Count > 0)
+        if (MatchesAny(request.Headers.IfNoneMatch, stored) is { } ifNoneMatch)
         {
-            if (headers.IfNoneMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(etag, useStrongComparison: false)))
+            if (ifNoneMatch)
             {
                 return Results.StatusCode(StatusCodes.Status304NotModified);
             }
@@ -349,6 +399,28 @@ internal static class ObjectEndpoints
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether an If-Match or If-None-Match list names the object (<c>*</c>, or its ETag), or null when there is none.
+    /// Tags are compared by value, quoted or not, as OSS and S3 do (weak comparison: a <c>W/</c> prefix is dropped):
+    /// a parser of RFC 9110 entity-tags drops an unquoted tag, and with it the condition, so an unquoted wrong ETag
+    /// returned the object instead of 412.
+    /// </summary>
+    private static bool? MatchesAny(StringValues header, StoredObject stored)
+    {
+        var tags = header.SelectMany(v => (v ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
+        if (tags.Count == 0)
+        {
+            return null;
+        }
+
+        return tags.Any(tag =>
+        {
+            var value = tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;
+            value = value.Length >= 2 && value[0] == '"' && value[^1] == '"' ? value[1..^1] : value;
+            return tag == "*" || value == stored.EntityTag;
+        });
     }
 
     /// <summary>
@@ -452,8 +524,35 @@ internal static class ObjectEndpoints
     /// failure to read the client's bytes is the client's fault, a 400, never a 500. Failures writing the file are not
     /// read failures and stay server errors. Found by the reliability tests (docs/reliability.md).
     /// </summary>
-    internal sealed class ClientBodyStream(Stream inner) : Stream
+    /// <remarks>
+    /// A body that stops arriving for <see cref="IdleTimeout"/> is cut off (400 RequestTimeout). Kestrel's
+    /// MinRequestBodyDataRate alone did not do it: it checks the average rate since the body began, so a client that
+    /// sent 100 MiB and then went silent (a pulled cable sends no FIN) held its connection, its buffers and its temp file
+    /// for a day (102,400 s at 1 KiB/s). One timer per body, not per read: an upload makes thousands of reads. It cancels
+    /// the pending read of the body's PipeReader, which this stream reads directly: Kestrel's own stream over it does not
+    /// give a cancelled read back (AdvanceTo), which left its body reader "in an invalid state" for the draining after
+    /// the answer (an error in the log).
+    /// </remarks>
+    internal sealed class ClientBodyStream : Stream
     {
+        /// <summary>The longest a body may send nothing before it is cut off (nginx's client_body_timeout default).</summary>
+        public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
+
+        private readonly PipeReader _reader;
+        private readonly TimeProvider _time;
+        private readonly ITimer _watchdog;
+        private long _lastProgress;
+
+        /// <summary>Reads <paramref name="context"/>'s body.</summary>
+        public ClientBodyStream(HttpContext context)
+        {
+            _reader = context.Request.BodyReader;
+            _time = context.RequestServices.GetRequiredService<TimeProvider>();
+            _lastProgress = _time.GetTimestamp();
+            var check = IdleTimeout / 4;
+            _watchdog = _time.CreateTimer(_ => CutIfIdle(), null, check, check);
+        }
+
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -468,10 +567,30 @@ internal static class ObjectEndpoints
         {
             try
             {
-                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var data = result.Buffer;
+                while (data.IsEmpty && !result.IsCompleted && !result.IsCanceled)
+                {
+                    _reader.AdvanceTo(data.Start);
+                    result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    data = result.Buffer;
+                }
+
+                if (result.IsCanceled)
+                {
+                    _reader.AdvanceTo(data.Start);
+                    throw new BadHttpRequestException($"No body data arrived for {IdleTimeout.TotalSeconds:0} s.", StatusCodes.Status408RequestTimeout);
+                }
+
+                var read = (int)Math.Min(data.Length, buffer.Length);
+                data.Slice(0, read).CopyTo(buffer.Span);
+                _reader.AdvanceTo(data.GetPosition(read));
+                Volatile.Write(ref _lastProgress, _time.GetTimestamp());
+                return read;
             }
-            catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+            catch (IOException e) when (e is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
             {
+                // BadHttpRequestException is an IOException too, with its own status (413, this stream's 408): kept.
                 throw new BadHttpRequestException(e.Message, StatusCodes.Status400BadRequest, e);
             }
         }
@@ -479,17 +598,7 @@ internal static class ObjectEndpoints
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            try
-            {
-                return inner.Read(buffer, offset, count);
-            }
-            catch (IOException e)
-            {
-                throw new BadHttpRequestException(e.Message, StatusCodes.Status400BadRequest, e);
-            }
-        }
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
         public override void Flush()
         {
@@ -500,6 +609,31 @@ internal static class ObjectEndpoints
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _watchdog.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private void CutIfIdle()
+        {
+            if (_time.GetElapsedTime(Volatile.Read(ref _lastProgress)) >= IdleTimeout)
+            {
+                try
+                {
+                    _reader.CancelPendingRead();
+                }
+                catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+                {
+                    // The request ended while this tick ran; disposing a timer does not wait for its callback.
+                }
+            }
+        }
     }
 
     /// <summary>Copies a byte range of an open body to the response, with a bounded pooled buffer.</summary>

@@ -159,6 +159,9 @@ internal static class ServerEc
     public const string UserMetadataName = "0011-00000004";
     public const string UserMetadataTooLarge = "0011-00000002";
 
+    /// <summary>A user metadata value holding a character OSS does not support (help page 0011-00000005).</summary>
+    public const string UserMetadataValue = "0011-00000005";
+
     /// <summary>NoSuchKey and NoSuchBucket: the EC ids real OSS responses carry.</summary>
     public const string NoSuchKey = "0026-00000001";
     public const string NoSuchBucket = "0015-00000101";
@@ -193,4 +196,5 @@ internal static class ServerEc
     public const string InvalidPartOrder = "LOCAL-0030";
     public const string EntityTooSmall = "LOCAL-0031";
     public const string MalformedXml = "LOCAL-0032";
+    public const string RequestTimeout = "LOCAL-0033";
 }

@@ -113,6 +113,10 @@ internal sealed partial class ObjectStore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(partNumber, MaxPartNumber);
         var tempPath = NewTempPath();
         var moved = false;
+
+        // A body moved into objects/ that no row names yet: deleted unless its commit succeeds (it may fail, e.g. when
+        // the disk fills up after the body fitted; left there, it would hold its space until the next start).
+        string? uncommitted = null;
         try
         {
             if (await ReceiveToFileAsync(body, tempPath, cancellationToken).ConfigureAwait(false) is not var (size, md5, crc))
@@ -126,7 +130,7 @@ internal sealed partial class ObjectStore
             }
 
             var bodyId = await MoveToBodiesAsync(tempPath).ConfigureAwait(false);
-            moved = true;
+            (moved, uncommitted) = (true, bodyId);
             var part = new StoredPart(partNumber, bodyId, size, Convert.ToHexString(md5), crc, TruncateToSeconds(_time.GetUtcNow()));
             string? replaced;
             lock (_commitLock)
@@ -137,7 +141,6 @@ internal sealed partial class ObjectStore
                 // Aborted or completed while the part arrived: the part has nothing to belong to.
                 if (FindUpload(connection, transaction, upload.Bucket, upload.Key, upload.UploadId) is null)
                 {
-                    DeleteBody(bodyId);
                     return new PartOutcome(MultipartStatus.NoSuchUpload);
                 }
 
@@ -153,6 +156,7 @@ internal sealed partial class ObjectStore
                     ("$id", upload.UploadId), ("$number", partNumber), ("$body", bodyId), ("$size", size), ("$md5", part.Md5Hex),
                     ("$crc", crc.ToString(CultureInfo.InvariantCulture)), ("$modified", part.LastModified.ToUnixTimeMilliseconds()));
                 transaction.Commit();
+                uncommitted = null;
             }
 
             if (replaced is not null)
@@ -167,6 +171,10 @@ internal sealed partial class ObjectStore
             if (!moved)
             {
                 TryDelete(tempPath);
+            }
+            else if (uncommitted is not null)
+            {
+                DeleteBody(uncommitted);
             }
         }
     }
@@ -206,6 +214,7 @@ internal sealed partial class ObjectStore
 
         var tempPath = NewTempPath();
         var moved = false;
+        string? uncommitted = null; // as in UploadPartAsync
         try
         {
             long size;
@@ -223,15 +232,16 @@ internal sealed partial class ObjectStore
             }
 
             var bodyId = await MoveToBodiesAsync(tempPath).ConfigureAwait(false);
-            moved = true;
+            (moved, uncommitted) = (true, bodyId);
             var stored = new StoredObject(upload.Bucket, upload.Key, bodyId, size, MultipartEntityTag(chosen), crc,
                 TruncateToSeconds(_time.GetUtcNow()), upload.Headers);
             var (status, partNumber, obsolete) = CommitCompletion(upload, chosen, stored, forbidOverwrite);
             if (status != MultipartStatus.Done)
             {
-                DeleteBody(bodyId);
                 return new CompleteOutcome(status, FailedPartNumber: partNumber);
             }
+
+            uncommitted = null;
 
             foreach (var obsoleteBody in obsolete)
             {
@@ -245,6 +255,10 @@ internal sealed partial class ObjectStore
             if (!moved)
             {
                 TryDelete(tempPath);
+            }
+            else if (uncommitted is not null)
+            {
+                DeleteBody(uncommitted);
             }
         }
     }

@@ -301,6 +301,10 @@ internal sealed partial class ObjectStore : IDisposable
         AlignedBuffer? first = declaredLength < FirstChunkSize ? null : _firstChunks.Rent();
         string? tempPath = null;
         var moved = false;
+
+        // A body moved into objects/ that no row names yet: deleted unless its commit succeeds (it may fail, e.g. when
+        // the disk fills up after the body fitted; left there, it would hold its space until the next start).
+        string? uncommitted = null;
         try
         {
             byte[]? inlineBody;
@@ -350,7 +354,7 @@ internal sealed partial class ObjectStore : IDisposable
             if (tempPath is not null)
             {
                 bodyId = await MoveToBodiesAsync(tempPath).ConfigureAwait(false);
-                moved = true;
+                (moved, uncommitted) = (true, bodyId);
             }
             else
             {
@@ -366,14 +370,10 @@ internal sealed partial class ObjectStore : IDisposable
             var status = await pending.Done.Task.ConfigureAwait(false);
             if (status != PutStatus.Created)
             {
-                if (inlineBody is null)
-                {
-                    DeleteBody(bodyId);
-                }
-
                 return new PutOutcome(status, ComputedMd5: md5);
             }
 
+            uncommitted = null;
             return new PutOutcome(PutStatus.Created, stored, md5);
         }
         finally
@@ -383,10 +383,14 @@ internal sealed partial class ObjectStore : IDisposable
                 _firstChunks.Return(first);
             }
 
-            // Any failure before the move (bad digest, client gone, full disk) leaves nothing behind.
+            // Any failure before the move (bad digest, client gone, full disk) leaves nothing behind; nor does one after.
             if (tempPath is not null && !moved)
             {
                 TryDelete(tempPath);
+            }
+            else if (uncommitted is not null)
+            {
+                DeleteBody(uncommitted);
             }
         }
     }

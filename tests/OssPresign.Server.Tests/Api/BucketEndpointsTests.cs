@@ -125,6 +125,47 @@ public sealed class BucketEndpointsTests
         Assert.Equal("InvalidArgument", (await TestServer.ErrorAsync(response)).Element("Code")?.Value);
     }
 
+    /// <summary>
+    /// A listing echoes its parameters; one holding a character XML cannot carry (U+0001, U+FFFF) was a 500 from the
+    /// XML writer. Without encoding-type=url it is refused as a key of the page would be; with it, it is echoed encoded.
+    /// </summary>
+    [Theory]
+    [InlineData("prefix=%01")]
+    [InlineData("delimiter=%01")]
+    [InlineData("marker=%EF%BF%BF")]
+    [InlineData("list-type=2&start-after=%01")]
+    [InlineData("list-type=2&prefix=%EF%BF%BF")]
+    public async Task ListObjects_ParameterXmlCannotCarry_IsInvalidArgument_OrEchoedUrlEncoded(string parameter)
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = t.CreateSigningClient();
+
+        using var plain = await http.GetAsync(new Uri($"/examplebucket/?{parameter}", UriKind.Relative));
+        using var encoded = await http.GetAsync(new Uri($"/examplebucket/?{parameter}&encoding-type=url", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
+        Assert.Equal("InvalidArgument", (await TestServer.ErrorAsync(plain)).Element("Code")?.Value);
+        Assert.Equal(HttpStatusCode.OK, encoded.StatusCode);
+        var echoed = XElement.Parse(await encoded.Content.ReadAsStringAsync()).Elements()
+            .Where(e => e.Name.LocalName is "Prefix" or "Delimiter" or "Marker" or "StartAfter").Select(e => e.Value);
+        Assert.Contains(echoed, v => v is "%01" or "%EF%BF%BF");
+    }
+
+    [Fact]
+    public async Task ListBuckets_PrefixOrMarkerXmlCannotCarry_IsAnsweredNotA500()
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = t.CreateSigningClient();
+
+        using var prefix = await http.GetAsync(new Uri("/?prefix=%01", UriKind.Relative));
+        using var marker = await http.GetAsync(new Uri("/?marker=%EF%BF%BF", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, prefix.StatusCode);
+        Assert.Empty(XElement.Parse(await prefix.Content.ReadAsStringAsync()).Descendants("Bucket"));
+        Assert.Equal(HttpStatusCode.OK, marker.StatusCode);
+        Assert.Empty(XElement.Parse(await marker.Content.ReadAsStringAsync()).Descendants("Bucket"));
+    }
+
     [Fact]
     public async Task ListObjects_OnBucketInAnotherRegion_MustBeSignedForThatRegion()
     {

@@ -47,7 +47,7 @@ public sealed class CorsTests
             async Task<HttpResponseMessage> PreflightAsync(string origin, string method, string? headers = null)
             {
                 var request = new HttpRequestMessage(HttpMethod.Options, new Uri("/strict-bucket/k", UriKind.Relative));
-                request.Headers.Add("Origin", origin);
+                request.Headers.TryAddWithoutValidation("Origin", origin);
                 request.Headers.Add("Access-Control-Request-Method", method);
                 if (headers is not null)
                 {
@@ -62,7 +62,10 @@ public sealed class CorsTests
             Assert.Equal("https://app.example.com", TestServer.Single(allowed.Headers, "Access-Control-Allow-Origin"));
 
             foreach (var refused in new[] { await PreflightAsync("https://evil.test", "PUT"), await PreflightAsync("https://app.example.com", "DELETE"),
-                await PreflightAsync("https://app.example.com", "PUT", "x-oss-meta-a") })
+                await PreflightAsync("https://app.example.com", "PUT", "x-oss-meta-a"),
+
+                // Matches the pattern, but would be echoed with a character Kestrel cannot send (it was a 500).
+                await PreflightAsync("https://a\u0001.example.com", "PUT") })
             {
                 using (refused)
                 {
@@ -76,6 +79,25 @@ public sealed class CorsTests
         {
             File.Delete(config);
         }
+    }
+
+    /// <summary>
+    /// A preflight is answered before authentication and echoes the requested headers; one holding a control
+    /// character, which Kestrel cannot send back, was a 500. (An origin with one: see the rules-from-config test.)
+    /// </summary>
+    [Fact]
+    public async Task Preflight_AskingForAHeaderWithAControlCharacter_IsAccessForbidden()
+    {
+        await using var t = await TestServer.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Options, "/examplebucket/a.txt");
+        request.Headers.TryAddWithoutValidation("Origin", "https://app.example");
+        request.Headers.TryAddWithoutValidation("Access-Control-Request-Method", "PUT");
+        request.Headers.TryAddWithoutValidation("Access-Control-Request-Headers", "x-a\u0001b");
+
+        using var response = await t.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("AccessForbidden", (await TestServer.ErrorAsync(response)).Element("Code")?.Value);
     }
 
     [Fact]

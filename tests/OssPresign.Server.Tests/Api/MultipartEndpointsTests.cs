@@ -358,6 +358,68 @@ public sealed class MultipartEndpointsTests
         Assert.Equal(["a/", "b", "c/", "d"], seen);
     }
 
+    /// <summary>
+    /// As for PutObject (ObjectStoreTests): a part or a completion whose commit SQLite refuses left its new body in
+    /// objects/, named by no row, until the next start. Now it is deleted, and the upload stays as it was.
+    /// </summary>
+    [Fact]
+    public async Task UploadPartAndComplete_WhoseCommitFails_LeaveNoBodyBehind_AndTheUploadStaysUsable()
+    {
+        await using var t = await TestServer.StartAsync();
+        var uploadId = await InitiateAsync(t, "doomed.bin");
+        var first = TestServer.RandomBytes(PartSize);
+        var tag = await UploadPartETagAsync(t, "doomed.bin", uploadId, 1, first);
+        t.ExecuteSql("CREATE TRIGGER refuse_part BEFORE INSERT ON parts WHEN NEW.part_number = 2 BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+        t.ExecuteSql("CREATE TRIGGER refuse_object BEFORE INSERT ON objects WHEN NEW.key = 'doomed.bin' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+
+        using var part = await UploadPartAsync(t, "doomed.bin", uploadId, 2, TestServer.RandomBytes(PartSize));
+        Assert.Single(t.BodyFiles());
+        using var complete = await CompleteAsync(t, "doomed.bin", uploadId, PartList([(1, tag)]));
+        Assert.Single(t.BodyFiles());
+
+        await AssertErrorAsync(part, HttpStatusCode.InternalServerError, "InternalError");
+        await AssertErrorAsync(complete, HttpStatusCode.InternalServerError, "InternalError");
+        Assert.Empty(Directory.GetFiles(Path.Combine(t.DataDirectory, "tmp")));
+        t.ExecuteSql("DROP TRIGGER refuse_object");
+        using var completed = await CompleteAsync(t, "doomed.bin", uploadId, PartList([(1, tag)]));
+        Assert.Equal(HttpStatusCode.OK, completed.StatusCode);
+        using var get = await t.GetAsync(Bucket, "doomed.bin");
+        Assert.Equal(first, await get.Content.ReadAsByteArrayAsync());
+        Assert.Single(t.BodyFiles());
+    }
+
+    /// <summary>
+    /// Kestrel lets a raw control byte through in the request path. The completion echoed the path in its Location,
+    /// which XML cannot carry, so it answered 500 after the object had been committed: the client saw a failure, and its
+    /// retry NoSuchUpload. The Location is now the object's URL encoded as a client sends it.
+    /// </summary>
+    [Fact]
+    public async Task Complete_OfAKeySentWithARawControlByte_AnswersTheCommittedObject()
+    {
+        await using var t = await TestServer.StartAsync();
+        const string Key = "ctl\u0001key";
+        using var signing = t.CreateSigningClient();
+        using var initiated = await signing.PostAsync(new Uri($"/{Bucket}/ctl%01key?uploads&encoding-type=url", UriKind.Relative), new ByteArrayContent([]));
+        var uploadId = XElement.Parse(await initiated.Content.ReadAsStringAsync()).Element("UploadId")!.Value;
+        var tag = await UploadPartETagAsync(t, Key, uploadId, 1, [1, 2, 3]);
+        var complete = await t.Client.PresignAsync(new CompleteMultipartUploadRequest
+        {
+            Bucket = Bucket,
+            Key = Key,
+            UploadId = uploadId,
+            Parameters = { ["encoding-type"] = "url" },
+        });
+
+        var answer = await t.SendRawAsync("POST", complete.Url.Replace("%01", "\u0001", StringComparison.Ordinal), PartList([(1, tag)]).Length,
+            Encoding.UTF8.GetBytes(PartList([(1, tag)])), hangUp: false);
+
+        Assert.NotNull(answer);
+        Assert.StartsWith("HTTP/1.1 200 OK", answer, StringComparison.Ordinal);
+        var result = XElement.Parse(answer[answer.IndexOf("<?xml", StringComparison.Ordinal)..]);
+        Assert.Equal($"{t.Server.Endpoint.GetLeftPart(UriPartial.Authority)}/{Bucket}/ctl%01key", result.Element("Location")?.Value);
+        Assert.Equal("ctl%01key", result.Element("Key")?.Value);
+    }
+
     [Fact]
     public async Task DeleteBucket_WithAnUploadInProgress_IsBucketNotEmpty()
     {

@@ -79,6 +79,17 @@ public sealed class ObjectEndpointsTests
         Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Modified-Since", Http(lastModified.AddSeconds(-1))));
         Assert.Equal(HttpStatusCode.PreconditionFailed, await GetAsync("If-Unmodified-Since", Http(lastModified.AddSeconds(-1))));
         Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Unmodified-Since", Http(lastModified)));
+
+        // OSS, like S3, compares a tag's value whether or not it is quoted (the AWS SDK for Java v1 strips the quotes).
+        // An unquoted tag is no RFC 9110 entity-tag, and the typed header parser dropped it, and the condition with it:
+        // If-Match with a wrong unquoted ETag returned the object instead of 412.
+        var unquoted = etag.Trim('"');
+        Assert.Equal(HttpStatusCode.PreconditionFailed, await GetAsync("If-Match", "0000"));
+        Assert.Equal(HttpStatusCode.PreconditionFailed, await GetAsync("If-Match", "not-an-etag"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Match", unquoted));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("If-Match", $"\"0000\", {unquoted}"));
+        Assert.Equal(HttpStatusCode.NotModified, await GetAsync("If-None-Match", unquoted));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("If-None-Match", "0000"));
     }
 
     [Fact]
@@ -213,6 +224,95 @@ public sealed class ObjectEndpointsTests
         Assert.False(meta.Headers.Contains("x-oss-meta-origin") || meta.Headers.Contains("x-oss-object-type"));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpStatusCode.NotImplemented, get.StatusCode);
+    }
+
+    /// <summary>
+    /// A header the object keeps is sent back on every GET and HEAD, and Kestrel refuses to send a control character
+    /// (a 500 for every read of an object it had stored). Beyond ASCII, no two clients agree on the bytes, and the
+    /// library will not sign such a value (<c>HttpHeaderRules</c>, the strict reading): refused too. Both are 400
+    /// InvalidArgument before anything is stored, for user metadata with EC 0011-00000005, OSS's "the value of a user
+    /// metadata header holds a character OSS does not support".
+    /// </summary>
+    [Theory]
+    [InlineData("x-oss-meta-note", "a\u0001b", "0011-00000005")]
+    [InlineData("x-oss-meta-note", "a\u007Fb", "0011-00000005")]
+    [InlineData("x-oss-meta-note", "Grüße", "0011-00000005")]
+    [InlineData("Content-Type", "text/plain\u0002", "LOCAL-0025")]
+    [InlineData("Content-Disposition", "attachment; filename=\"报告.txt\"", "LOCAL-0025")]
+    [InlineData("Content-Disposition", "inline\u001b", "LOCAL-0025")]
+    [InlineData("Cache-Control", "no-cache\u0003", "LOCAL-0025")]
+    public async Task StoredHeaderValues_WithAControlCharacterOrBeyondAscii_AreInvalidArgument_AndNothingIsStored(string header, string value, string ec)
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = t.CreateSigningClient(inner: new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8 });
+        HttpRequestMessage WithHeader(HttpMethod method, string url)
+        {
+            var request = new HttpRequestMessage(method, url) { Content = new ByteArrayContent([1]) };
+            Assert.True(header.StartsWith("Content-", StringComparison.Ordinal)
+                ? request.Content.Headers.TryAddWithoutValidation(header, value)
+                : request.Headers.TryAddWithoutValidation(header, value));
+            return request;
+        }
+
+        using var put = WithHeader(HttpMethod.Put, "/examplebucket/control.txt");
+        using var initiate = WithHeader(HttpMethod.Post, "/examplebucket/control.txt?uploads");
+        using var putResponse = await http.SendAsync(put);
+        using var initiateResponse = await http.SendAsync(initiate);
+        using var get = await t.GetAsync("examplebucket", "control.txt");
+        using var uploads = await http.GetAsync(new Uri("/examplebucket/?uploads", UriKind.Relative));
+
+        foreach (var response in new[] { putResponse, initiateResponse })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var error = await TestServer.ErrorAsync(response);
+            Assert.Equal("InvalidArgument", error.Element("Code")?.Value);
+            Assert.Equal(ec, error.Element("EC")?.Value);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        Assert.Empty(XElement.Parse(await uploads.Content.ReadAsStringAsync()).Elements("Upload"));
+    }
+
+    /// <summary>
+    /// A <c>response-*</c> override is a query parameter, so beyond ASCII it arrives as UTF-8 without ambiguity (the
+    /// documented way to name a download, e.g. in Chinese); it is sent back as those UTF-8 bytes, as OSS passes it
+    /// through. It was a 500: Kestrel sends only ASCII unless told otherwise.
+    /// </summary>
+    [Fact]
+    public async Task ResponseOverride_BeyondAscii_IsEchoedAsUtf8()
+    {
+        await using var t = await TestServer.StartAsync();
+        using (var put = await t.PutAsync("examplebucket", "report.txt", [1]))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        using var http = new HttpClient(new SocketsHttpHandler { ResponseHeaderEncodingSelector = (_, _) => Encoding.UTF8 });
+        const string Disposition = "attachment; filename=\"报告 Grüße.txt\"";
+        var presigned = await t.Client.PresignAsync(new GetObjectRequest { Bucket = "examplebucket", Key = "report.txt", ResponseContentDisposition = Disposition });
+
+        using var get = await http.SendAsync(TestServer.Request(presigned));
+
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(Disposition, string.Join(",", get.Content.Headers.GetValues("Content-Disposition")));
+    }
+
+    [Fact]
+    public async Task ResponseOverride_WithAControlCharacter_IsInvalidArgument()
+    {
+        await using var t = await TestServer.StartAsync();
+        using (var put = await t.PutAsync("examplebucket", "plain.txt", [1]))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        var presigned = await t.Client.PresignAsync(new GetObjectRequest { Bucket = "examplebucket", Key = "plain.txt", ResponseContentType = "text/\u0001" });
+        using var get = await t.Http.SendAsync(TestServer.Request(presigned));
+
+        Assert.Equal(HttpStatusCode.BadRequest, get.StatusCode);
+        var error = await TestServer.ErrorAsync(get);
+        Assert.Equal("InvalidArgument", error.Element("Code")?.Value);
+        Assert.Equal("response-content-type", error.Element("ArgumentName")?.Value);
     }
 
     [Theory]

@@ -406,6 +406,57 @@ public sealed partial class ObjectStoreTests
         Assert.DoesNotContain(t.DataDirectory, error.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A commit SQLite refuses (here a trigger; on a full disk, "database or disk is full" after the body fitted) came
+    /// after the body was renamed into objects/, and left it there, unnamed by any row, until the next start: on a full
+    /// disk, space no later upload could use. Found by filling a tmpfs data folder.
+    /// </summary>
+    [Fact]
+    public async Task PutObject_WhoseCommitFails_LeavesNoBodyBehind_AndTheServerKeepsServing()
+    {
+        await using var t = await TestServer.StartAsync();
+        t.ExecuteSql("CREATE TRIGGER refuse_doomed BEFORE INSERT ON objects WHEN NEW.key = 'doomed.bin' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+
+        using var doomed = await t.PutAsync("examplebucket", "doomed.bin", TestServer.RandomBytes(2 * TestServer.FileBodySize));
+        using var get = await t.GetAsync("examplebucket", "doomed.bin");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, doomed.StatusCode);
+        Assert.Equal("InternalError", (await TestServer.ErrorAsync(doomed)).Element("Code")?.Value);
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        Assert.Empty(t.BodyFiles());
+        Assert.Empty(Directory.GetFiles(Path.Combine(t.DataDirectory, "tmp")));
+        using var next = await t.PutAsync("examplebucket", "next.bin", TestServer.RandomBytes(2 * TestServer.FileBodySize));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Single(t.BodyFiles());
+    }
+
+    /// <summary>
+    /// A client that sent part of a body and then nothing (a suspended process; a pulled cable sends no FIN) is cut off
+    /// after a minute without data, as OSS does. Kestrel's MinRequestBodyDataRate averages over the whole body, so
+    /// such a client kept its connection, buffers and temp file for a second per KiB it had sent: a day for 100 MiB.
+    /// </summary>
+    [Fact]
+    public async Task StalledBody_IsCutOffAfterAMinuteWithoutData_AsRequestTimeout_AndLeavesNoTempFile()
+    {
+        await using var t = await TestServer.StartAsync();
+        var presigned = await t.Client.PresignAsync(new PutObjectRequest { Bucket = "examplebucket", Key = "stalled.bin" });
+        var tempDirectory = Path.Combine(t.DataDirectory, "tmp");
+
+        var answer = t.SendRawAsync("PUT", presigned.Url, contentLength: 1_000_000, body: TestServer.RandomBytes(200_000), hangUp: false);
+        await TestServer.WaitUntilAsync(() => Directory.GetFiles(tempDirectory).Length == 1, "the server is receiving the body");
+        t.Time.Advance(TimeSpan.FromSeconds(59));
+        Assert.False(answer.IsCompleted);
+        t.Time.Advance(TimeSpan.FromSeconds(16));
+        var response = await answer;
+
+        Assert.NotNull(response);
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        Assert.Contains("<Code>RequestTimeout</Code>", response, StringComparison.Ordinal);
+        await TestServer.WaitUntilAsync(() => Directory.GetFiles(tempDirectory).Length == 0, "the server removed the temp file");
+        using var get = await t.GetAsync("examplebucket", "stalled.bin");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
     [Fact]
     public async Task InterruptedUpload_LeavesNothingVisibleAndNoTempFile()
     {
