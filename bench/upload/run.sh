@@ -16,7 +16,9 @@
 # Environment: ROUNDS (5), LARGE_MIB (1024), SMALL_SECONDS (15), WARMUP_SECONDS (10), CONNECTIONS (64), BENCH_DIR (/work/bench-upload;
 # must be on the filesystem under test), NGINX_PORT (18080), OURS_PORT (18081), PUBLISH_DIR (when set, results.tsv,
 # summary.md, machine.txt and the PNGs are copied there, e.g. docs/benchmarks), OURS_CLI (another build's
-# oss-presign.dll as "ours", e.g. of an older commit for a before/after comparison; implies --no-build for the CLI).
+# oss-presign.dll as "ours", e.g. of an older commit for a before/after comparison; implies --no-build for the CLI),
+# BASELINE_CLI (another build's oss-presign.dll: then no nginx and no large uploads, but an A/B of small PUTs, "ours"
+# against "baseline", the order alternating by round; results.tsv and the medians per server, no plots).
 # Needs: Debian's nginx and wrk (apt-get install -y nginx wrk), curl, sqlite3, the .NET SDK.
 # Nothing is deleted before measuring (see /work/shared/BENCHMARKING.md: creating files is slow for minutes after
 # deleting many); every run writes into a new folder, and old run folders are left for you to remove.
@@ -67,7 +69,9 @@ fi
 # A full run keeps ~4.8 GB per round (both 1 GiB bodies, nginx's 4 KiB files, ours' database); a disk that fills
 # mid-run fails it half-way, so refuse up front, with a margin: 2 x the large body + 3 GiB per round.
 mkdir -p "$BENCH_DIR"
-needed_mib=$(( ROUNDS * (2 * LARGE_MIB + 3 * 1024) ))
+large_runs_mib=$((2 * LARGE_MIB))
+[[ -n ${BASELINE_CLI:-} ]] && large_runs_mib=0   # the A/B runs no large uploads
+needed_mib=$(( ROUNDS * (large_runs_mib + 3 * 1024) ))
 free_mib=$(( $(df --output=avail -k "$BENCH_DIR" | tail -1) / 1024 ))
 if (( free_mib < needed_mib )); then
   echo "not enough free space under $BENCH_DIR: ${free_mib} MiB free, this run keeps up to ~${needed_mib} MiB;" \
@@ -100,6 +104,7 @@ trap 'exit 130' INT TERM
   echo "wrk: $(wrk -v 2>&1 | head -1)"
   echo "curl: $(curl --version | head -1)"
   echo "ours: $cli_dll"
+  [[ -z ${BASELINE_CLI:-} ]] || echo "baseline: $BASELINE_CLI"
   echo "settings: rounds=$ROUNDS large=${LARGE_MIB}MiB small=${SMALL_SECONDS}s warm-up=${WARMUP_SECONDS}s connections=$CONNECTIONS"
 } > "$run/machine.txt"
 cat "$run/machine.txt"
@@ -181,10 +186,11 @@ EOF
 }
 
 start_ours() {
-  local dir=$1
+  local dir=$1 dll=$cli_dll
+  [[ ${2:-ours} == baseline ]] && dll=$BASELINE_CLI
   port_free "$OURS_PORT"
   # --quiet: no line per request, as nginx runs with access_log off; warnings and errors still reach server.log.
-  dotnet "$cli_dll" serve --host 127.0.0.1 --port "$OURS_PORT" --data "$dir/data" --bucket "$BUCKET" --no-console --quiet > "$dir/server.log" 2>&1 &
+  dotnet "$dll" serve --host 127.0.0.1 --port "$OURS_PORT" --data "$dir/data" --bucket "$BUCKET" --no-console --quiet > "$dir/server.log" 2>&1 &
   server_pid=$!
   server_pids+=("$server_pid")
   wait_listening "$OURS_PORT"
@@ -287,13 +293,16 @@ run_large() {
 
 run_small() {
   local round=$1 server=$2 dir=$run/r$round-$2-small before after line committed requests acked sent wrapped failed socket_errors
+  # put.lua's mode: the baseline is another build of ours, sent presigned URLs the same way.
+  local mode=ours
+  [[ $server == nginx ]] && mode=nginx
   mkdir -p "$dir"
   settle
-  if [[ $server == nginx ]]; then start_nginx "$dir"; else start_ours "$dir"; fi
-  warm_up "$server"
+  if [[ $server == nginx ]]; then start_nginx "$dir"; else start_ours "$dir" "$server"; fi
+  warm_up "$mode"
   before=$(cpu_ticks)
   line=$(timeout $((SMALL_SECONDS + 120)) wrk -t$WRK_THREADS -c"$CONNECTIONS" -d"${SMALL_SECONDS}s" --timeout 10s \
-    -s "$repo/bench/upload/put.lua" "http://127.0.0.1:$port" -- "$server" "$url_file" $WRK_THREADS $SMALL_BYTES bench | grep '^RESULT')
+    -s "$repo/bench/upload/put.lua" "http://127.0.0.1:$port" -- "$mode" "$url_file" $WRK_THREADS $SMALL_BYTES bench | grep '^RESULT')
   after=$(cpu_ticks)
   rss=$(peak_rss_kib)
   echo "$line" > "$dir/wrk.txt"
@@ -330,6 +339,20 @@ run_small() {
     $((after - before)) $((requests * SMALL_BYTES)) "$requests" "$acked" "$committed" \
     "$(field p50_ms)" "$(field p90_ms)" "$(field p99_ms)" "$(field p999_ms)"
 }
+
+if [[ -n ${BASELINE_CLI:-} ]]; then
+  for round in $(seq 1 "$ROUNDS"); do
+    if ((round % 2)); then run_small "$round" ours; run_small "$round" baseline; else run_small "$round" baseline; run_small "$round" ours; fi
+  done
+  echo "after: $(uptime)" >> "$run/machine.txt"
+  # The median requests/s per server (the summary tool compares with nginx); the rest is in results.tsv.
+  for server in ours baseline; do
+    awk -F'\t' -v s="$server" '$2 == s {print $4}' "$results" | sort -n |
+      awk -v s="$server" '{r[NR] = $1} END {m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2; printf "%s: median %.0f req/s over %d runs\n", s, m, NR}'
+  done
+  echo "results: $run (results.tsv)"
+  exit 0
+fi
 
 for round in $(seq 1 "$ROUNDS"); do
   run_large "$round" nginx
