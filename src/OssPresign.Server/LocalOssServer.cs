@@ -93,7 +93,7 @@ public sealed partial class LocalOssServer : IAsyncDisposable
     /// The config is not valid, the data folder is in use by another running server, or a development key would be
     /// exposed on a non-loopback address.
     /// </exception>
-    /// <exception cref="IOException">The port is in use.</exception>
+    /// <exception cref="IOException">The port is in use, or the data folder cannot be written (e.g. a read-only file system).</exception>
     public static async Task<LocalOssServer> StartAsync(LocalOssServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -285,6 +285,23 @@ public sealed class LocalOssServerTests
     }
 
     [Fact]
+    public async Task DataFolderWhoseLockFileCannotBeOpened_IsSaidAsItIs_NotAsInUseByAnotherServer()
+    {
+        // A lock file that can never be opened, even by root: a symbolic link to itself (ELOOP). A read-only file system
+        // fails the same way (EROFS), and was reported as "in use by another local OSS server" too.
+        var dataDirectory = TestServer.NewDataDirectory();
+        Directory.CreateDirectory(dataDirectory);
+        File.CreateSymbolicLink(Path.Combine(dataDirectory, "server.lock"), "server.lock");
+        var options = new LocalOssServerOptions { Port = 0, DataDirectory = dataDirectory, AccessKeys = [new("k", "s")] };
+
+        var error = await Assert.ThrowsAsync<IOException>(() => LocalOssServer.StartAsync(options));
+
+        Assert.Contains("cannot be written", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("in use", error.Message, StringComparison.Ordinal);
+        Directory.Delete(dataDirectory, recursive: true);
+    }
+
+    [Fact]
     public async Task DisposeAsync_Twice_IsHarmless()
     {
         var dataDirectory = TestServer.NewDataDirectory();

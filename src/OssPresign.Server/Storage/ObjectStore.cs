@@ -842,12 +842,24 @@ internal sealed partial class ObjectStore : IDisposable
         {
             return new FileStream(Path.Combine(dataDirectory, "server.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e)
+        catch (IOException e) when (IsHeldByAnotherProcess(e))
         {
             throw new InvalidOperationException(
                 $"The data folder '{dataDirectory}' is in use by another local OSS server; stop it or choose another folder.", e);
         }
+        catch (IOException e)
+        {
+            // Any other failure (a read-only file system, a full disk) is not another server: said as it is.
+            throw new IOException($"The data folder '{dataDirectory}' cannot be written: {e.Message}", e);
+        }
     }
+
+    /// <summary>
+    /// Whether opening the lock file failed because another process holds it: .NET reports that with the errno of the
+    /// refused lock (EWOULDBLOCK, 11 on Linux, 35 on macOS) or, on Windows, ERROR_SHARING_VIOLATION.
+    /// </summary>
+    private static bool IsHeldByAnotherProcess(IOException e) =>
+        OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) == 32 : e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11);
 
     /// <summary>
     /// The committer thread: waits for PutObjects to commit and commits all that are waiting (up to
