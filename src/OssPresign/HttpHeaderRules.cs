@@ -25,6 +25,11 @@ internal static class HttpHeaderRules
     private static readonly SearchValues<char> ValueCharacters = SearchValues.Create(
         "\t !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
+    /// <summary>Whether a header value holds only what <see cref="ValueCharacters"/> allows.</summary>
+    /// <param name="value">The header value.</param>
+    /// <returns>True when every client can send it and read it back alike.</returns>
+    public static bool IsValidValue(ReadOnlySpan<char> value) => !value.ContainsAnyExcept(ValueCharacters);
+
     /// <summary>Why a header cannot be sent, or null when it can.</summary>
     /// <param name="name">The header name.</param>
     /// <param name="value">The header value.</param>

@@ -81,6 +81,15 @@ public static class OssNames
         return !bare.IsEmpty && !bare.ContainsAnyExcept(MetadataNameCharacters);
     }
 
+    /// <summary>
+    /// Whether a header value is one the presigner signs and the uploader sends: visible ASCII, space and tab only. A
+    /// control character cannot be sent in a header, and beyond ASCII no two clients agree on the bytes (the strict
+    /// reading of RFC 9110, which HttpClient and browsers take too); the local server refuses to store other values.
+    /// </summary>
+    /// <param name="value">The value, e.g. of a user metadata header or of Content-Disposition.</param>
+    /// <returns>True when valid; false for null.</returns>
+    public static bool IsValidHeaderValue(string? value) => value is not null && HttpHeaderRules.IsValidValue(value);
+
     /// <summary>The bytes one metadata pair counts towards <see cref="MaxMetadataBytes"/>.</summary>
     /// <param name="name">The name, with or without its prefix.</param>
     /// <param name="value">The value.</param>

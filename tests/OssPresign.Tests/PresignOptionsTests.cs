@@ -239,6 +239,17 @@ public sealed class PresignOptionsTests
     public void IsValidMetadataName_LettersDigitsAndHyphens(string? name, bool valid) =>
         Assert.Equal(valid, OssNames.IsValidMetadataName(name));
 
+    [Theory]
+    [InlineData("attachment; filename=\"a b.txt\"", true)]
+    [InlineData("tab\tand ~", true)]
+    [InlineData("", true)]
+    [InlineData("a\r\nb", false)]
+    [InlineData("\u007F", false)]
+    [InlineData("Résumé", false)]
+    [InlineData(null, false)]
+    public void IsValidHeaderValue_VisibleAsciiSpaceAndTab(string? value, bool valid) =>
+        Assert.Equal(valid, OssNames.IsValidHeaderValue(value));
+
     [Fact]
     public async Task Presign_AdditionalHeaderPresent_IsSignedAndRequired()
     {

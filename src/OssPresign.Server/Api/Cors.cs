@@ -52,7 +52,7 @@ internal static class Cors
         var rule = bucket.CorsRules.FirstOrDefault(r =>
             AllowsOrigin(r, origin)
             && r.AllowedMethod.Contains(method, StringComparer.Ordinal)
-            && requestedHeaders.All(h => HeaderText.IsAscii(h) && r.AllowedHeader.Any(p => WildcardMatch(p, h, ignoreCase: true))));
+            && requestedHeaders.All(h => OssNames.IsValidHeaderValue(h) && r.AllowedHeader.Any(p => WildcardMatch(p, h, ignoreCase: true))));
         if (rule is null)
         {
             return Forbidden(
@@ -88,9 +88,9 @@ internal static class Cors
     }
 
     // An origin, like a requested header, may be echoed: one a header cannot carry (a serialized origin is ASCII) is
-    // allowed by no rule, rather than a 500 when it is sent back (HeaderText).
+    // allowed by no rule, rather than a 500 when it is sent back (OssNames.IsValidHeaderValue).
     private static bool AllowsOrigin(CorsRule rule, string origin) =>
-        HeaderText.IsAscii(origin) && rule.AllowedOrigin.Any(p => WildcardMatch(p, origin, ignoreCase: false));
+        OssNames.IsValidHeaderValue(origin) && rule.AllowedOrigin.Any(p => WildcardMatch(p, origin, ignoreCase: false));
 
     private static OssError Forbidden(string message) => new(403, AccessForbidden, message, ServerEc.CorsForbidden);
 

@@ -3,7 +3,8 @@ namespace OssPresign.Server.Api;
 /// <summary>
 /// What the server can send back in a response header. Kestrel refuses a control character in one (an exception, so
 /// a 500 after the request had been served), and sends only ASCII unless told otherwise
-/// (<c>LocalOssServer.ConfigureKestrel</c> tells it to send UTF-8).
+/// (<c>LocalOssServer.ConfigureKestrel</c> tells it to send UTF-8). The headers an object keeps are stricter, ASCII as
+/// the library signs them (<see cref="OssNames.IsValidHeaderValue"/>).
 /// </summary>
 internal static class HeaderText
 {
@@ -16,24 +17,6 @@ internal static class HeaderText
         foreach (var c in value)
         {
             if (c is < ' ' and not '\t' or '\u007F')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// Whether <paramref name="value"/> is visible ASCII, space and tab only: what a header an object keeps may hold.
-    /// The library signs no other value (its <c>HttpHeaderRules</c>: beyond ASCII, no two clients agree on the bytes),
-    /// and the server takes the same strict reading.
-    /// </summary>
-    public static bool IsAscii(string value)
-    {
-        foreach (var c in value)
-        {
-            if (c is not ('\t' or (>= ' ' and <= '~')))
             {
                 return false;
             }

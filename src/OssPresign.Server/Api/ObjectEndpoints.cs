@@ -43,7 +43,7 @@ internal static class ObjectEndpoints
                     ServerEc.UserMetadataName, name, value);
             }
 
-            if (!HeaderText.IsAscii(value))
+            if (!OssNames.IsValidHeaderValue(value))
             {
                 return OssError.InvalidArgument(
                     $"The value of user metadata '{name}' holds a control character or a character beyond ASCII, which a header cannot carry " +
@@ -113,7 +113,7 @@ internal static class ObjectEndpoints
     /// <summary>
     /// The standard headers an object keeps are sent back on every GET and HEAD: one that could not be (a control
     /// character; before, every read of the object stored was a 500) or that no two clients read alike (beyond ASCII)
-    /// is refused before anything is stored (<see cref="HeaderText.IsAscii"/>).
+    /// is refused before anything is stored (<see cref="OssNames.IsValidHeaderValue"/>).
     /// </summary>
     private static OssError? CheckKeptHeaders(ObjectHeaders headers)
     {
@@ -125,7 +125,7 @@ internal static class ObjectEndpoints
         ];
         foreach (var (name, value) in kept)
         {
-            if (value is not null && !HeaderText.IsAscii(value))
+            if (value is not null && !OssNames.IsValidHeaderValue(value))
             {
                 return OssError.InvalidArgument(
                     $"The {name} header holds a control character or a character beyond ASCII; the object would be sent back with it. " +
